@@ -1,0 +1,3 @@
+declare const _default: import("kysely-ctl").DefineConfigInput;
+export default _default;
+//# sourceMappingURL=kysely.config.d.ts.map

@@ -1,0 +1,4 @@
+export { ConfigError } from './config-error.js';
+export { parseEnv, type Env } from './parse-env.js';
+export { commonFields, defaultConsumerName, intField, listField, urlField } from './env-fields.js';
+export { exitOnConfigError } from './exit-on-config-error.js';

@@ -1,0 +1,31 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database.js';
+import { parseDatabaseUrl } from './database-url.js';
+
+/** Options for {@link createDb}. */
+export interface CreateDbOptions {
+  /** Postgres URL; validated first. */
+  url: string;
+  /** Pool size. @defaultValue 10 */
+  max?: number;
+  /** How long to wait for a connection before failing (so an outage surfaces as an error, not a hang). @defaultValue 5000 */
+  connectionTimeoutMillis?: number;
+  /** Server-side statement timeout. @defaultValue 30000 */
+  statementTimeoutMillis?: number;
+  /** Called for errors on idle pooled clients (a restarted server); without a listener they would crash the process. */
+  onPoolError?: (err: Error) => void;
+}
+
+/** A Kysely instance over a `pg` pool. Whoever calls this calls `db.destroy()`. */
+export function createDb(options: CreateDbOptions): Kysely<Database> {
+  parseDatabaseUrl(options.url);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+    statement_timeout: options.statementTimeoutMillis ?? 30_000,
+  });
+  pool.on('error', (err) => options.onPoolError?.(err));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,6 @@
+export { adminDatabaseUrl, createTestDatabase, type TestDatabase } from './test-database.js';
+export { testRedisUrl, uniqueKey } from './redis-keys.js';
+export { waitFor, type WaitForOptions } from './wait-for.js';
+export { freePort } from './free-port.js';
+export { startPrivateRedis, type PrivateRedis } from './private-redis.js';
+export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

@@ -1,0 +1,2 @@
+export { deadLetterJobId, deadLetterJobName, type DeadLetterData, type DeadLetterError } from './dead-letter-data.js';
+export { COMPLETED_KEPT, deadLetterJobOptions } from './dead-letter-options.js';

@@ -1,0 +1,2 @@
+export { handleShutdown, type ShutdownLogger, type ShutdownOptions } from './shutdown.js';
+export { startOpsServer, type HealthCheck, type OpsServer, type OpsServerOptions } from './ops-server.js';

@@ -1,11 +1,92 @@
 import { exitOnConfigError } from '@sluice/config';
+import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
-import { handleShutdown } from '@sluice/runtime';
+import { createHandlerRegistry } from '@sluice/process-event';
+import { handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { loadConfig } from './config.js';
+import { createDeadLetterProcessor } from './dead-letter.processor.js';
+import { createDeadLetterWorker } from './dead-letter.worker.js';
+import { createHealthCheck } from './health-check.js';
+import { createWorkerMetrics } from './worker-metrics.js';
 
+// The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ name: 'dead-letter-worker', level: config.LOG_LEVEL });
-const keepAlive = setInterval(() => {}, 60_000);
-logger.info({ queue: config.DEAD_LETTER_QUEUE }, 'Dead-letter worker started');
 
-handleShutdown({ logger, close: async () => clearInterval(keepAlive) });
+const db = createDb({
+  url: config.DATABASE_URL,
+  onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
+});
+// BullMQ workers need maxRetriesPerRequest: null: their commands wait out a Redis restart instead of failing.
+const workerRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+// Health checks and metrics must answer quickly while Redis is down, so they get a client that fails fast.
+const opsRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 });
+opsRedis.on('error', (err: Error) => logger.debug({ err }, 'Ops Redis connection error'));
+
+const queue = new Queue(config.DEAD_LETTER_QUEUE, { connection: opsRedis, prefix: config.BULLMQ_PREFIX });
+queue.on('error', (err) => logger.debug({ err }, 'Metrics queue error'));
+const metrics = createWorkerMetrics({ queue });
+const handlers = createHandlerRegistry();
+const worker = createDeadLetterWorker({
+  queueName: config.DEAD_LETTER_QUEUE,
+  prefix: config.BULLMQ_PREFIX,
+  connection: workerRedis,
+  processor: createDeadLetterProcessor({
+    db,
+    handlers,
+    attempts: config.DEAD_LETTER_ATTEMPTS,
+    logger: logger.child({ component: 'dead-letter-processor', queue: config.DEAD_LETTER_QUEUE }),
+    metrics,
+  }),
+  logger: logger.child({ component: 'dead-letter-worker', queue: config.DEAD_LETTER_QUEUE }),
+});
+
+let ops: OpsServer | undefined;
+
+/** Closes everything in order, each step on its own so one failure does not leave the rest open (BullMQ's rule). */
+async function close(): Promise<void> {
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    // First, so the jobs in hand finish (or fail and are recorded) before the connections go.
+    ['worker', () => worker.close()],
+    ['ops server', async () => ops?.close()],
+    ['queue', () => queue.close()],
+    ['database', () => db.destroy()],
+    // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
+    ['redis', async () => [workerRedis.disconnect(), opsRedis.disconnect()]],
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      logger.error({ err, step: name }, 'Error while shutting down');
+    }
+  }
+}
+
+// Registered before anything is awaited, so a SIGTERM during start-up (Redis not up yet) still shuts down cleanly.
+handleShutdown({ logger, close });
+
+try {
+  if (config.METRICS_PORT !== undefined) {
+    const health = createHealthCheck({ redis: opsRedis, db });
+    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, health });
+  }
+  await worker.waitUntilReady();
+  logger.info(
+    {
+      queue: config.DEAD_LETTER_QUEUE,
+      prefix: config.BULLMQ_PREFIX,
+      attempts: config.DEAD_LETTER_ATTEMPTS,
+      handlers: handlers.listRegisteredTypes(),
+      metricsPort: ops?.port,
+    },
+    'Dead-letter worker started',
+  );
+} catch (err) {
+  // A start-up failure (the metrics port taken) ends the process, but only after what was opened is closed.
+  logger.fatal({ err }, 'Dead-letter worker failed to start');
+  await close();
+  process.exit(1);
+}

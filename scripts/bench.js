@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm run bench`: the consumer's drain rate for several READ_COUNT values, and the API against a bare Koa handler.
+// Runs the built apps (npm run build first) against DATABASE_URL's server, in a database of its own.
+import pg from 'pg';
+import { benchApi } from '../bench/bench-api.js';
+import { benchConsumer } from '../bench/bench-consumer.js';
+
+const adminUrl = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice';
+const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+const count = Number(process.env.BENCH_EVENTS ?? 200_000);
+const readCounts = (process.env.BENCH_READ_COUNTS ?? '250,500,1000,2000').split(',').map(Number);
+
+const databaseUrl = new URL(adminUrl);
+databaseUrl.pathname = '/sluice_bench';
+const { ensureDatabase, createDb, migrateToLatest } = await import('@sluice/db');
+await ensureDatabase(databaseUrl.toString());
+const db = createDb({ url: databaseUrl.toString(), max: 1 });
+await migrateToLatest(db);
+await db.destroy();
+
+const results = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, consumer: [], api: undefined };
+for (const readCount of readCounts) {
+  const result = await benchConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount });
+  console.log(`consumer READ_COUNT=${readCount}: ${count} events in ${result.seconds.toFixed(2)} s = ${result.eventsPerSecond} events/s`);
+  results.consumer.push(result);
+}
+if (process.env.BENCH_SKIP_API !== '1') {
+  results.api = await benchApi({ databaseUrl: databaseUrl.toString(), redisUrl });
+  console.log(`api: ingest-api ${results.api.ingestApi.requestsPerSecond} req/s (p99 ${results.api.ingestApi.p99Ms} ms), bare Koa ${results.api.bareKoa.requestsPerSecond} req/s (p99 ${results.api.bareKoa.p99Ms} ms), ratio ${results.api.ratio}`);
+}
+console.log(JSON.stringify(results, null, 2));
+const client = new pg.Client({ connectionString: adminUrl });
+await client.connect();
+await client.query('drop database if exists sluice_bench with (force)');
+await client.end();

@@ -1,0 +1,25 @@
+export { createRedisClient, reconnectDelayMs, CONNECT_TIMEOUT_MS, REQUEST_COMMAND_TIMEOUT_MS, type CreateRedisClientOptions, type RedisProfile } from './redis-client.js';
+export { parseRedisUrl, type RedisUrlParts } from './redis-url.js';
+export type { StreamLogger } from './stream-logger.js';
+export { checkRedisHealth, type RedisHealth } from './redis-health.js';
+export {
+  StreamError,
+  StreamUnavailableError,
+  EventEncodingError,
+  RedisUrlError,
+  isStreamError,
+  isStreamUnavailableError,
+  type StreamErrorOptions,
+} from './stream-errors.js';
+export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError } from './redis-error-kinds.js';
+export { ensureGroup } from './consumer-group.js';
+export { defaultConsumerName } from './consumer-name.js';
+export { publish, publishBatch, NOT_SENT_REASON, type PublishBatchOptions, type PublishBatchResult } from './stream-publisher.js';
+export { decodeEntry, encodeEvent, EVENT_FIELD, DELETED_REASON, type StreamEntry, type RawEntry } from './entry-decoder.js';
+export { read, readOwnPending, type ReadOptions, type ReadOwnPendingOptions } from './stream-reader.js';
+export { ack } from './stream-ack.js';
+export { claimIdle, claimIdleWithXclaim, type ClaimIdleOptions, type ClaimIdleResult } from './stream-claim.js';
+export { deliveryCounts, pendingRange, type PendingEntryInfo } from './stream-pending.js';
+export { trimAcknowledged } from './stream-trim.js';
+export { streamInfo, type StreamInfo, type GroupInfo } from './stream-info.js';
+export { compareStreamIds, nextStreamId, parseStreamId, type StreamIdParts } from './stream-id.js';

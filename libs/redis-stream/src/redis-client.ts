@@ -1,0 +1,89 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { parseRedisUrl } from './redis-url.js';
+import type { StreamLogger } from './stream-logger.js';
+
+/** `request`: fail fast (API request path). `worker`: queue and wait through outages (consumers, workers). */
+export type RedisProfile = 'request' | 'worker';
+
+/** Options for {@link createRedisClient}. */
+export interface CreateRedisClientOptions {
+  /** `redis://` or `rediss://` URL; validated first. */
+  url: string;
+  /** How the client behaves while Redis is away. */
+  profile: RedisProfile;
+  /** Where connection events go; lines carry `host:port`, never the URL or password. @defaultValue no logging */
+  logger?: StreamLogger;
+  /** Shown in log lines and, when it is a plain token, set as the connection name (CLIENT SETNAME). @defaultValue the profile */
+  name?: string;
+  /**
+   * Per-command timeout. Keep it unset (or above BLOCK) on a client used for blocking reads.
+   * @defaultValue 1500 for `request`, none for `worker`
+   */
+  commandTimeoutMs?: number;
+}
+
+/** Connect timeout for every profile. */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** Default command timeout of the `request` profile. */
+export const REQUEST_COMMAND_TIMEOUT_MS = 1500;
+
+/** Reconnect delay for the n-th attempt (1-based): 100 ms doubling, capped at 3 s, never giving up. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, Math.min(attempt - 1, 16)), 3000);
+}
+
+/**
+ * An ioredis client that connects on first use (or `await redis.connect()`), reconnects for ever with backoff and logs
+ * its connection events. Whoever creates it calls `quit()`. A client doing blocking reads must not be shared.
+ */
+export function createRedisClient(options: CreateRedisClientOptions): Redis {
+  const parts = parseRedisUrl(options.url);
+  const name = options.name ?? options.profile;
+  const profileOptions: RedisOptions =
+    options.profile === 'request'
+      ? {
+          // A request must get an answer or an error quickly, never wait in a queue for Redis to come back.
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          commandTimeout: options.commandTimeoutMs ?? REQUEST_COMMAND_TIMEOUT_MS,
+        }
+      : {
+          maxRetriesPerRequest: null,
+          enableOfflineQueue: true,
+          ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
+        };
+  const redis = new Redis(options.url.trim(), {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelayMs,
+    ...(/^[\x21-\x7e]{1,64}$/.test(name) ? { connectionName: name } : {}),
+    ...profileOptions,
+  });
+  logConnectionEvents(redis, options.logger, { component: 'redis', client: name, profile: options.profile, address: parts.address }, [
+    options.url.trim(),
+    parts.password,
+  ]);
+  return redis;
+}
+
+function logConnectionEvents(redis: Redis, logger: StreamLogger | undefined, base: Record<string, unknown>, secrets: string[]): void {
+  // Error texts come from sockets and the server, not from us; strip the URL and password in case one ever carries them.
+  const scrub = (text: string) => secrets.filter((s) => s.length > 0).reduce((out, s) => out.split(s).join('[redacted]'), text);
+  let attempt = 0;
+  // Without a listener ioredis prints "Unhandled error event" to stderr itself, outside our logger.
+  redis.on('error', (err: Error & { code?: string }) => {
+    logger?.error({ ...base, err: { name: err.name, code: err.code, message: scrub(err.message) } }, 'redis connection error');
+  });
+  if (!logger) return;
+  redis.on('connect', () => logger.info(base, 'redis connected'));
+  redis.on('ready', () => {
+    attempt = 0;
+    logger.info(base, 'redis ready');
+  });
+  redis.on('close', () => logger.warn(base, 'redis connection closed'));
+  redis.on('reconnecting', (delayMs: number) => {
+    attempt += 1;
+    logger.warn({ ...base, attempt, delayMs }, 'redis reconnecting');
+  });
+  redis.on('end', () => logger.info(base, 'redis connection ended'));
+}

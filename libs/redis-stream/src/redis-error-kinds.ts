@@ -1,0 +1,88 @@
+import { StreamError, StreamUnavailableError, isStreamUnavailableError } from './stream-errors.js';
+
+/** Socket error codes that mean "the server is not there right now". */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** Reply prefixes with which a live server refuses work for now (loading, replica, out of memory, failed save, failover). */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MISCONF|OOM|CLUSTERDOWN|MASTERDOWN|TRYAGAIN)\b/;
+
+/** Messages ioredis uses when it gives up on a command because of the connection, not the command. */
+const UNAVAILABLE_MESSAGES = [
+  'Connection is closed',
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  'Command timed out',
+  'Reached the max retries per request limit',
+  'connect ETIMEDOUT',
+  'None of the sentinels are available',
+  'Failed to refresh slots cache',
+];
+
+/** The error and the errors behind it: `cause`s, AggregateError members (a dual-stack refusal), EXECABORT's queue-time errors. */
+function errorChain(err: unknown): Array<{ name?: unknown; code?: unknown; message?: unknown }> {
+  const out: Array<{ name?: unknown; code?: unknown; message?: unknown }> = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < 16) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    out.push(current as { name?: unknown });
+    const { cause, errors, lastNodeError, previousErrors } = current as Record<string, unknown>;
+    if (cause !== undefined) queue.push(cause);
+    if (lastNodeError !== undefined) queue.push(lastNodeError);
+    // AggregateError members, and the queue-time errors behind a MULTI's EXECABORT.
+    if (Array.isArray(errors)) queue.push(...errors);
+    if (Array.isArray(previousErrors)) queue.push(...previousErrors);
+  }
+  return out;
+}
+
+/**
+ * True when the error means Redis is unreachable, too slow or refusing writes for now (a transient condition),
+ * so the API, the consumer and the dead-letter worker all classify outages the same way.
+ */
+export function isRedisUnavailableError(err: unknown): boolean {
+  if (isStreamUnavailableError(err)) return true;
+  return errorChain(err).some(({ name, code, message }) => {
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (name === 'MaxRetriesPerRequestError') return true;
+    if (typeof message !== 'string') return false;
+    return UNAVAILABLE_REPLY.test(message) || UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
+  });
+}
+
+/** True for Redis's NOGROUP reply (XREADGROUP, XAUTOCLAIM, XCLAIM, XPENDING, XINFO CONSUMERS...): the group or the stream is gone, re-create it. */
+export function isNoGroupError(err: unknown): boolean {
+  return errorChain(err).some(({ message }) => typeof message === 'string' && /^NOGROUP\b/.test(message));
+}
+
+/** True for "ERR unknown command 'X...'" (an older server or a proxy that lacks the command). */
+export function isUnknownCommandError(err: unknown, command: string): boolean {
+  return errorChain(err).some(
+    ({ message }) =>
+      typeof message === 'string' &&
+      /unknown command/i.test(message) &&
+      message.toLowerCase().includes(command.toLowerCase()),
+  );
+}
+
+/**
+ * Wraps a Redis error for `what` (e.g. "XADD to events:incoming"): outages become {@link StreamUnavailableError},
+ * anything else {@link StreamError}. NOGROUP is returned as is so callers can `isNoGroupError` it and re-create the group.
+ */
+export function toStreamError(err: unknown, what: string): Error {
+  if (err instanceof StreamError) return err;
+  if (isNoGroupError(err)) return err instanceof Error ? err : new StreamError(`${what}: ${String(err)}`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  if (isRedisUnavailableError(err)) return new StreamUnavailableError(`${what}: Redis unavailable (${message})`, { cause: err });
+  return new StreamError(`${what} failed: ${message}`, { cause: err });
+}

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type KyselyConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { parseDatabaseUrl } from './database-url.js';
@@ -15,6 +15,8 @@ export interface CreateDbOptions {
   statementTimeoutMillis?: number;
   /** Called for errors on idle pooled clients (a restarted server); without a listener they would crash the process. */
   onPoolError?: (err: Error) => void;
+  /** Kysely's query log (levels or a callback); tests count round trips with it. @defaultValue none */
+  log?: KyselyConfig['log'];
 }
 
 /** A Kysely instance over a `pg` pool. Whoever calls this calls `db.destroy()`. */
@@ -27,5 +29,8 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     statement_timeout: options.statementTimeoutMillis ?? 30_000,
   });
   pool.on('error', (err) => options.onPoolError?.(err));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
 }

@@ -4,3 +4,6 @@ export { createDb, type CreateDbOptions } from './create-db.js';
 export { ensureDatabase } from './ensure-database.js';
 export { migrateToLatest } from './migrate.js';
 export { migrationProvider, migrations } from './migrations/index.js';
+export { findEventById, insertEvents, insertMany, type EventInsertRow } from './event.repository.js';
+export { endSessions, findSessionById, startSessions, type SessionEndRow, type SessionStartRow } from './session.repository.js';
+export { findTranscript, saveTranscript } from './transcript.repository.js';

@@ -1,0 +1,35 @@
+import { createTestDatabase, type TestDatabase } from '@sluice/test-support';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, findTranscript, migrateToLatest, saveTranscript, startSessions, type Database } from '../src/index.js';
+
+let database: TestDatabase;
+let db: Kysely<Database>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb({ url: database.url, max: 2 });
+  await migrateToLatest(db);
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await database?.drop();
+});
+
+describe('saveTranscript', () => {
+  it('is undefined (and stores nothing) while the session does not exist', async () => {
+    expect(await saveTranscript(db, 'later', { lines: [] })).toBeUndefined();
+    expect(await findTranscript(db, 'later')).toBeUndefined();
+  });
+
+  it('stores the transcript, then replaces it', async () => {
+    await startSessions(db, [{ session_id: 's1', source: 'cli', started_at: new Date(), metadata: null }]);
+    const first = await saveTranscript(db, 's1', [{ role: 'user', text: 'hi' }]);
+    expect(first).toMatchObject({ session_id: 's1', transcript: [{ role: 'user', text: 'hi' }] });
+    const second = await saveTranscript(db, 's1', { lines: ['a', 'b'] });
+    expect(second?.transcript).toEqual({ lines: ['a', 'b'] });
+    expect(second?.created_at).toEqual(first?.created_at);
+    expect((await findTranscript(db, 's1'))?.transcript).toEqual({ lines: ['a', 'b'] });
+  });
+});

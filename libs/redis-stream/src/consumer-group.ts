@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
 /**
@@ -7,6 +8,7 @@ import { toStreamError } from './redis-error-kinds.js';
  */
 export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<'created' | 'exists'> {
   try {
+    await ensureConnected(redis);
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     return 'created';
   } catch (err) {

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { ensureConnected } from './redis-connect.js';
 
+const DOWN_STATUSES = new Set(['close', 'reconnecting', 'end']);
+
 /** Result of {@link checkRedisHealth}. */
 export interface RedisHealth {
   ok: boolean;
@@ -18,7 +20,11 @@ export async function checkRedisHealth(redis: Redis, timeoutMs = 3000): Promise<
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`PING timed out after ${timeoutMs} ms`)), timeoutMs);
   });
-  const ping = ensureConnected(redis).then(() => redis.ping());
+  const ping = ensureConnected(redis).then(() => {
+    // Between connections a worker client would queue the PING until Redis is back: say "down" now instead.
+    if (DOWN_STATUSES.has(redis.status)) throw new Error(`Redis connection is ${redis.status}`);
+    return redis.ping();
+  });
   // The losing promise must not surface later as an unhandled rejection.
   ping.catch(() => undefined);
   try {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { decodeEntry, type RawEntry, type StreamEntry } from './entry-decoder.js';
 import { isUnknownCommandError, toStreamError } from './redis-error-kinds.js';
 import { nextStreamId } from './stream-id.js';
@@ -40,7 +41,9 @@ export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promis
   const claimed: RawEntry[] = [];
   const deletedIds: string[] = [];
   let cursor = options.start ?? '0-0';
+  if (count <= 0) return { entries: [], deletedIds, cursor };
   try {
+    await ensureConnected(redis);
     do {
       const reply = (await redis.xautoclaim(
         stream, group, consumer, minIdleMs, cursor, 'COUNT', count - claimed.length,
@@ -71,6 +74,7 @@ async function withCounts(redis: Redis, stream: string, group: string, raws: Raw
  */
 export async function claimIdleWithXclaim(redis: Redis, options: ClaimIdleOptions): Promise<ClaimIdleResult> {
   const { stream, group, consumer, minIdleMs, count } = options;
+  if (count <= 0) return { entries: [], deletedIds: [], cursor: options.start ?? '0-0' };
   const pageSize = Math.max(count, 100);
   const candidates: string[] = [];
   let start = options.start && options.start !== '0-0' ? options.start : '-';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 import { parseStreamId } from './stream-id.js';
 
@@ -31,6 +32,7 @@ export async function streamInfo(redis: Redis, stream: string): Promise<StreamIn
   const what = `XINFO GROUPS on ${stream}`;
   let first: Array<[Error | null, unknown]> | null;
   try {
+    await ensureConnected(redis);
     first = await redis.pipeline().xlen(stream).time().xinfo('GROUPS', stream).exec();
   } catch (err) {
     throw toStreamError(err, what);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
 type XPendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
@@ -13,6 +14,7 @@ export async function deliveryCounts(redis: Redis, stream: string, group: string
   const unique = [...new Set(ids)];
   let replies: Array<[Error | null, unknown]> | null;
   try {
+    await ensureConnected(redis);
     const pipeline = redis.pipeline();
     for (const id of unique) pipeline.xpending(stream, group, id, id, 1);
     replies = await pipeline.exec();
@@ -43,6 +45,7 @@ export async function pendingRange(
   const start = options.start ?? '-';
   let rows: unknown;
   try {
+    await ensureConnected(redis);
     rows = consumer === undefined
       ? await redis.xpending(stream, group, start, '+', count)
       : await redis.xpending(stream, group, start, '+', count, consumer);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { decodeEntry, type RawEntry, type StreamEntry } from './entry-decoder.js';
 import { toStreamError } from './redis-error-kinds.js';
 
@@ -39,6 +40,7 @@ export async function read(redis: Redis, options: ReadOptions): Promise<StreamEn
   const { stream, group, consumer, count, blockMs } = options;
   let reply: unknown;
   try {
+    await ensureConnected(redis);
     reply = await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>');
   } catch (err) {
     throw toStreamError(err, `XREADGROUP on ${stream}/${group}`);
@@ -58,6 +60,7 @@ export async function readOwnPending(redis: Redis, options: ReadOwnPendingOption
   const start = after === '0' || after === '0-0' ? '-' : `(${after}`;
   let replies: Array<[Error | null, unknown]> | null;
   try {
+    await ensureConnected(redis);
     // Both commands see the same pending list: XREADGROUP with an id only re-reads history, it adds nothing to it.
     replies = await redis
       .pipeline()

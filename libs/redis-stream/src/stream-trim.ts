@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
 /**
@@ -60,6 +61,7 @@ return redis.call('XTRIM', key, 'MINID', '=', oldest)
  */
 export async function trimAcknowledged(redis: Redis, stream: string): Promise<number> {
   try {
+    await ensureConnected(redis);
     return Number(await redis.eval(TRIM_SCRIPT, 1, stream));
   } catch (err) {
     throw toStreamError(err, `trimming ${stream}`);

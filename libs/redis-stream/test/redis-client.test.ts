@@ -5,6 +5,7 @@ import {
   checkRedisHealth,
   createRedisClient,
   defaultConsumerName,
+  ensureGroup,
   isRedisUnavailableError,
   publish,
   publishBatch,
@@ -62,10 +63,11 @@ describe('createRedisClient', () => {
     expect(redis.status).toBe('ready');
   });
 
-  it('a request client publishes on first use, without an explicit connect', async () => {
+  it('a request client works on first use, without an explicit connect', async () => {
     const stream = uniqueKey('first-use');
     const redis = track(createRedisClient({ url: testRedisUrl(), profile: 'request' }));
     try {
+      expect(await ensureGroup(redis, stream, 'g')).toBe('created');
       const ids = await Promise.all([publish(redis, stream, { a: 1 }), publish(redis, stream, { a: 2 })]);
       expect(ids).toHaveLength(2);
     } finally {
@@ -125,6 +127,8 @@ describe('outages', () => {
     await redis.connect();
     await server.stop();
     await waitFor(() => redis.status !== 'ready', { timeoutMs: 10_000 });
+    // Health answers at once rather than queueing a PING behind the outage.
+    expect(await checkRedisHealth(redis)).toMatchObject({ ok: false });
     const pending = publish(redis, 'events', { queued: true });
     await server.start();
     expect(await pending).toMatch(/^\d+-\d+$/);

@@ -95,7 +95,7 @@ export async function publishBatch(
     else published.push({ index, id: String(id) });
   });
   if (errors.length > 0 && (options.atomic || published.length === 0)) {
-    // An atomic batch must not half-succeed silently, and a batch where nothing got in is an outage, not N bad events.
+    // An atomic batch must not half-succeed silently, and a batch where nothing got in is a Redis failure, not N bad events.
     const first = errors[0]?.err;
     const partial = published.length > 0 ? ` (${published.length} were added nevertheless)` : '';
     if (errors.every(({ err }) => isRedisUnavailableError(err))) {

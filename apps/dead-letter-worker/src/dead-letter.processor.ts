@@ -1,4 +1,4 @@
-import type { createDb } from '@sluice/db';
+import type { Database, Kysely } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import { processEvent, type HandlerRegistry } from '@sluice/process-event';
@@ -20,7 +20,7 @@ export type DeadLetterJob = Job<DeadLetterData, DeadLetterResult>;
 
 /** What {@link createDeadLetterProcessor} needs. */
 export interface DeadLetterProcessorDeps {
-  db: ReturnType<typeof createDb>;
+  db: Kysely<Database>;
   handlers: HandlerRegistry;
   /** DEAD_LETTER_ATTEMPTS: the attempt that reaches it fails for good, whatever the job's own options say. */
   attempts: number;

@@ -1,4 +1,4 @@
-import type { createDb } from '@sluice/db';
+import { sql, type Database, type Kysely } from '@sluice/db';
 import type { HealthCheck } from '@sluice/runtime';
 import type { Redis } from 'ioredis';
 
@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 export interface HealthDeps {
   /** A client that fails fast when Redis is down (no offline queue), so the check never hangs. */
   redis: Redis;
-  db: ReturnType<typeof createDb>;
+  db: Kysely<Database>;
 }
 
 /** `/healthz`: Redis `PING` and Postgres `select 1`, each reported by name so a 503 says which part is down. */
@@ -17,9 +17,8 @@ export function createHealthCheck(deps: HealthDeps): HealthCheck {
         (reply) => reply,
         (err: Error) => `error: ${err.message}`,
       ),
-      deps.db
-        .selectNoFrom((eb) => eb.lit(1).as('one'))
-        .execute()
+      sql`select 1`
+        .execute(deps.db)
         .then(
           () => 'ok',
           (err: Error) => `error: ${err.message}`,

@@ -59,16 +59,26 @@ export function createRedisClient(options: CreateRedisClientOptions): Redis {
     ...(/^[\x21-\x7e]{1,64}$/.test(name) ? { connectionName: name } : {}),
     ...profileOptions,
   });
-  logConnectionEvents(redis, options.logger, { component: 'redis', client: name, profile: options.profile, address: parts.address }, [
-    options.url.trim(),
-    parts.password,
-  ]);
+  const base = { component: 'redis', client: name, profile: options.profile, address: parts.address };
+  logConnectionEvents(redis, options.logger, base, secretsOf(options.url.trim()));
   return redis;
+}
+
+/** The URL and its password (raw and decoded): texts that must never reach a log line. */
+function secretsOf(url: string): string[] {
+  const { password } = new URL(url);
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // Malformed escapes: the raw form is all there is.
+  }
+  return [url, password, decoded].filter((s) => s.length > 0);
 }
 
 function logConnectionEvents(redis: Redis, logger: StreamLogger | undefined, base: Record<string, unknown>, secrets: string[]): void {
   // Error texts come from sockets and the server, not from us; strip the URL and password in case one ever carries them.
-  const scrub = (text: string) => secrets.filter((s) => s.length > 0).reduce((out, s) => out.split(s).join('[redacted]'), text);
+  const scrub = (text: string) => secrets.reduce((out, s) => out.split(s).join('[redacted]'), text);
   let attempt = 0;
   // Without a listener ioredis prints "Unhandled error event" to stderr itself, outside our logger.
   redis.on('error', (err: Error & { code?: string }) => {

@@ -7,8 +7,6 @@ export interface RedisUrlParts {
   tls: boolean;
   /** `host:port`: the only part of the URL that is ever logged. */
   address: string;
-  /** The password, so log lines can be checked against it; never log it. */
-  password: string;
 }
 
 /** Validates a `redis://` or `rediss://` URL; throws {@link RedisUrlError} naming the problem (never the password). */
@@ -35,14 +33,6 @@ export function parseRedisUrl(url: string | undefined): RedisUrlParts {
     port,
     tls: parsed.protocol === 'rediss:',
     address: `${parsed.hostname}:${port}`,
-    password: safeDecode(parsed.password),
   };
 }
 
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}

@@ -1,14 +1,38 @@
 import { commonFields, intField, listField, parseEnv, type Env } from '@sluice/config';
 import { z } from 'zod';
 
-const schema = z.object({
-  ...commonFields,
-  PORT: intField(3000, 0, 65535),
-  HOST: z.string().default('0.0.0.0'),
-  INGEST_API_KEYS: listField(),
-  ADMIN_USER: z.string().optional(),
-  ADMIN_PASSWORD: z.string().optional(),
-});
+const KIB = 1024;
+
+/** A byte or count limit: {@link intField} with its default visible to the type (the value is never undefined). */
+function limitField(fallback: number, min: number, max: number) {
+  return z.pipe(intField(fallback, min, max), z.number());
+}
+
+const schema = z
+  .object({
+    ...commonFields,
+    PORT: intField(3000, 0, 65535),
+    HOST: z.string().default('0.0.0.0'),
+    INGEST_API_KEYS: listField(),
+    ADMIN_USER: z.string().optional(),
+    ADMIN_PASSWORD: z.string().optional(),
+    // Limits are bytes of JSON as received (UTF-8); see the README's "HTTP API" section.
+    MAX_EVENT_BYTES: limitField(32 * KIB, 1, 64 * 1024 * KIB),
+    MAX_BATCH_EVENTS: limitField(500, 1, 100_000),
+    MAX_BATCH_BYTES: limitField(512 * KIB, 1, 256 * 1024 * KIB),
+    MAX_TRANSCRIPT_BYTES: limitField(1024 * KIB, 1, 256 * 1024 * KIB),
+  })
+  .superRefine((config, ctx) => {
+    // Half a credential pair would leave the board silently unmounted; say so at start-up instead.
+    if ((config.ADMIN_USER === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
+      const missing = config.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
+      const other = missing === 'ADMIN_USER' ? 'ADMIN_PASSWORD' : 'ADMIN_USER';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `must be set together with ${other}` });
+    }
+    if (config.ADMIN_USER?.includes(':')) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_USER'], message: 'must not contain ":" (HTTP Basic auth splits on it)' });
+    }
+  });
 
 /** The ingest API's configuration, parsed once from the environment. */
 export type ApiConfig = z.infer<typeof schema>;

@@ -1,18 +1,83 @@
 import http from 'node:http';
 import { exitOnConfigError } from '@sluice/config';
+import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
+import { createRedisClient } from '@sluice/redis-stream';
 import { handleShutdown } from '@sluice/runtime';
-import Koa from 'koa';
+import { Queue } from 'bullmq';
+import { createHttpTerminator } from 'http-terminator';
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
+import { createApp } from './create-app.js';
 
+// The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL });
 
-const app = new Koa();
-const server = http.createServer(app.callback());
-server.listen(config.PORT, config.HOST, () => logger.info({ host: config.HOST, port: config.PORT }, 'Ingest API listening'));
+if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
+  logger.warn('INGEST_API_KEYS is empty in production: anyone who can reach the API can post events. Set INGEST_API_KEYS.');
+}
 
-handleShutdown({
-  logger,
-  close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+// Request path: no offline queue and a short command timeout, so a Redis outage is a quick 503, never a hang.
+const redis = createRedisClient({ url: config.REDIS_URL, profile: 'request', name: 'ingest-api', logger: logger.child({ component: 'redis' }) });
+const db = createDb({
+  url: config.DATABASE_URL,
+  // Look-ups and health are small; a lost connection must not crash the process.
+  max: 10,
+  onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
+});
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+// The board's queue gets a connection of its own: BullMQ wants maxRetriesPerRequest null, which the request path must not have.
+let boardRedis: Redis | undefined;
+let deadLetterQueue: Queue | undefined;
+if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
+  boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  boardRedis.on('error', (err: Error) => logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board Redis connection error'));
+  deadLetterQueue = new Queue(config.DEAD_LETTER_QUEUE, { connection: boardRedis, prefix: config.BULLMQ_PREFIX });
+  deadLetterQueue.on('error', (err) => logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board queue error'));
+}
+
+const app = createApp({ config, logger, redis, db, registry, ...(deadLetterQueue ? { deadLetterQueue } : {}) });
+const server = http.createServer(app.callback());
+// Keep-alive sockets would hold server.close() open; http-terminator ends idle ones at once and busy ones after their response.
+const terminator = createHttpTerminator({ server, gracefulTerminationTimeout: 5000 });
+
+/** Closes everything in order, each step on its own so one failure does not leave the rest open. */
+async function close(): Promise<void> {
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    // First: stop accepting and let the requests in flight finish (they still need Redis and Postgres).
+    ['http server', () => terminator.terminate()],
+    ['dead-letter queue', async () => deadLetterQueue?.close()],
+    ['database', () => db.destroy()],
+    // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
+    ['redis', async () => [redis.disconnect(), boardRedis?.disconnect()]],
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      logger.error({ err, step: name }, 'Error while shutting down');
+    }
+  }
+}
+
+// Registered before anything is awaited, so a SIGTERM during start-up still shuts down cleanly.
+handleShutdown({ logger, close });
+
+// Connect now rather than on the first request: a lazy client without an offline queue would fail that request.
+redis.connect().catch((err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'Redis not reachable at start-up; retrying in the background'));
+
+server.on('error', (err) => {
+  logger.fatal({ err }, 'HTTP server failed');
+  void close().then(() => process.exit(1));
+});
+server.listen(config.PORT, config.HOST, () => {
+  const { INGEST_API_KEYS: keys, MAX_EVENT_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_BYTES, STREAM_KEY } = config;
+  logger.info(
+    { host: config.HOST, port: config.PORT, stream: STREAM_KEY, apiKeyCount: keys.length, limits: { MAX_EVENT_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_BYTES } },
+    'Ingest API listening',
+  );
 });

@@ -1,0 +1,37 @@
+import type { Middleware } from 'koa';
+import { ApiError } from '../api-error.js';
+import type { AppState } from '../app-state.js';
+import { createSecretMatcher } from './secret-match.js';
+
+/** Options for {@link bearerAuthMiddleware}. */
+export interface BearerAuthOptions {
+  /** The accepted API keys; must not be empty. */
+  keys: readonly string[];
+  /** Requests under this prefix need a key. */
+  prefix: string;
+  /** Requests let through without a key (the health check, so load balancers need no secret). */
+  isPublic: (method: string, path: string) => boolean;
+}
+
+/**
+ * `Authorization: Bearer <key>` for every route under the prefix, known or not (an unknown route answers 401 before
+ * 404, so the API's shape is not probed without a key). Keys are compared in constant time.
+ */
+export function bearerAuthMiddleware(options: BearerAuthOptions): Middleware<AppState> {
+  const matches = createSecretMatcher(options.keys);
+  const { prefix } = options;
+  return async (ctx, next) => {
+    const path = ctx.path;
+    const guarded = path === prefix || path.startsWith(`${prefix}/`);
+    if (!guarded || options.isPublic(ctx.method, path)) return next();
+    const header = ctx.get('authorization');
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (!match?.[1]) throw unauthorized(header === '' ? 'an API key is required (Authorization: Bearer <key>)' : 'malformed Authorization header (expected Bearer <key>)');
+    if (!matches(match[1])) throw unauthorized('invalid API key');
+    return next();
+  };
+}
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, 'unauthorized', message, { headers: { 'WWW-Authenticate': 'Bearer' } });
+}

@@ -1,0 +1,77 @@
+import type Router from '@koa/router';
+import { findEventById } from '@sluice/db';
+import type { EventInput, StreamEvent } from '@sluice/process-event';
+import { publish, publishBatch } from '@sluice/redis-stream';
+import type { Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import { ApiError } from '../api-error.js';
+import type { ApiMetrics } from '../api-metrics.js';
+import type { AppState } from '../app-state.js';
+import { readJsonBody } from '../body/read-json-body.js';
+import type { Db } from '../db-types.js';
+import { validateBatch, validateEvent } from '../validate-events.js';
+import { translateDbError } from './db-errors.js';
+
+/** What the event routes need. */
+export interface EventRoutesDeps {
+  redis: Redis;
+  db: Db;
+  stream: string;
+  metrics: ApiMetrics;
+  maxEventBytes: number;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The stream entry's event: what was validated, with the id the client chose (or a v7 one) and the time received. */
+function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
+  return { ...input, event_id: input.event_id ?? uuidv7(), received_at: receivedAt };
+}
+
+/**
+ * `POST /api/v1/events`, `POST /api/v1/events/batch` and `GET /api/v1/events/:event_id`. A 202 is sent only after
+ * XADD succeeded; Redis failures propagate to the error middleware, which answers 503 for an outage.
+ */
+export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesDeps): void {
+  const { redis, db, stream, metrics } = deps;
+  const batchLimits = { maxEvents: deps.maxBatchEvents, maxEventBytes: deps.maxEventBytes };
+
+  router.post('/api/v1/events', async (ctx) => {
+    const { value } = await readJsonBody(ctx.req, deps.maxEventBytes);
+    const event = toStreamEvent(validateEvent(value), new Date().toISOString());
+    await publish(redis, stream, event);
+    metrics.eventsAccepted.inc({ endpoint: 'single' });
+    ctx.status = 202;
+    ctx.body = { status: 'accepted', event_id: event.event_id };
+  });
+
+  router.post('/api/v1/events/batch', async (ctx) => {
+    const { value, bytes } = await readJsonBody(ctx.req, deps.maxBatchBytes);
+    const receivedAt = new Date().toISOString();
+    const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
+    const result = await publishBatch(redis, stream, events, { atomic: true });
+    // Validated events always serialise; if one ever did not, the atomic batch sent nothing: a bug, not the client's.
+    if (result.failed.length > 0) throw new Error(`atomic batch not sent: ${result.failed[0]?.reason ?? 'unknown reason'}`);
+    metrics.eventsAccepted.inc({ endpoint: 'batch' }, events.length);
+    ctx.status = 202;
+    ctx.body = { status: 'accepted', event_ids: events.map((event) => event.event_id) };
+  });
+
+  router.get('/api/v1/events/:event_id', async (ctx) => {
+    const id = ctx.params.event_id ?? '';
+    if (!UUID.test(id)) throw new ApiError(400, 'invalid_event_id', 'event_id must be a UUID (8-4-4-4-12 hex digits)');
+    const row = await findEventById(db, id).catch(translateDbError);
+    if (!row) throw new ApiError(404, 'event_not_found', `event ${id} has not been stored (yet)`);
+    ctx.body = {
+      event_id: row.event_id,
+      event_type: row.event_type,
+      source: row.source,
+      session_id: row.session_id,
+      timestamp: row.occurred_at.toISOString(),
+      payload: row.payload,
+      created_at: row.created_at.toISOString(),
+    };
+  });
+}

@@ -32,6 +32,8 @@ export async function startPrivateRedis(options: { password?: string } = {}): Pr
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitFor(async () => {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refused connections are expected while the server starts; waitFor retries them.
+      probe.on('error', () => {});
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';

@@ -29,6 +29,12 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     statement_timeout: options.statementTimeoutMillis ?? 30_000,
   });
   pool.on('error', (err) => options.onPoolError?.(err));
+  // pg-pool listens for client errors only while a client is idle. A connection cut while a client is checked out
+  // (a server restart in the middle of a transaction) would emit 'error' with no listener and crash the process.
+  // The failure is not lost: the query in flight, or the next one on that client, rejects with it.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     ...(options.log === undefined ? {} : { log: options.log }),

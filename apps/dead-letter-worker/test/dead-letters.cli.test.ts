@@ -152,6 +152,26 @@ describe('dead-letters CLI', () => {
     expect((await cli('list', '--since', future)).stdout).toEqual(['0 failed job(s)']);
   });
 
+  it('--since keeps jobs that failed at or after the time, and stops reading at the first older page', async () => {
+    const add = (type: string) => addDeadLetter(queue, eventDeadLetter(streamEvent({ event_type: type })));
+    await Promise.all([add('test.alpha'), add('test.alpha')]);
+    await waitFor(async () => (await queue.getFailedCount()) === 2, { what: 'the older jobs to fail' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cut = new Date();
+    const newer = await Promise.all([add('test.beta'), add('test.beta')]);
+    await waitFor(async () => (await queue.getFailedCount()) === 4, { what: 'the newer jobs to fail' });
+
+    const dry = await cli('retry', '--since', cut.toISOString(), '--dry-run', '--page-size', '1');
+    const ids = dry.stdout.filter((line) => line.startsWith('would retry ')).map((line) => line.slice('would retry '.length).split('\t')[0]);
+    expect(new Set(ids)).toEqual(new Set(newer.map((job) => job.id)));
+    // Newest first: two pages of newer jobs, then the page that reaches an older one ends the scan.
+    expect(dry.stderr.filter((line) => line.startsWith('scanned '))).toEqual([
+      'scanned 1 failed jobs, 1 matching',
+      'scanned 2 failed jobs, 2 matching',
+      'scanned 3 failed jobs, 2 matching',
+    ]);
+  });
+
   it('purges only the matching jobs, and only pretends with --dry-run', async () => {
     const jobs = await failedJobs(2, 3);
     const dry = await cli('purge', '--type', 'test.beta', '--dry-run');

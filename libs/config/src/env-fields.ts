@@ -15,14 +15,20 @@ export function urlField(protocols: readonly string[], fallback: string) {
     }, `must be a valid ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
 }
 
-/** An integer within [min, max], read from a string. */
+/** An integer within [min, max], read from a string; with a fallback it is always present, without one optional. */
+export function intField(fallback: number, min: number, max?: number): z.ZodDefault<ReturnType<typeof intSchema>>;
+export function intField(fallback: undefined, min: number, max?: number): z.ZodOptional<ReturnType<typeof intSchema>>;
 export function intField(fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER) {
-  const field = z
+  const field = intSchema(min, max);
+  return fallback === undefined ? field.optional() : field.default(fallback);
+}
+
+function intSchema(min: number, max: number) {
+  return z
     .string()
     .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-  return fallback === undefined ? field.optional() : field.default(fallback);
 }
 
 /** A comma-separated list; blanks are dropped. */

@@ -3,7 +3,6 @@ import { z } from 'zod';
 
 const schema = z.object({
   ...commonFields,
-  // intField's declared type is `number | undefined` whatever the fallback; with one, the value is always there.
   DEAD_LETTER_ATTEMPTS: intField(5, 1),
   METRICS_PORT: intField(undefined, 0, 65535),
 });

@@ -20,7 +20,7 @@ if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
 }
 
 // Request path: no offline queue and a short command timeout, so a Redis outage is a quick 503, never a hang.
-const redis = createRedisClient({ url: config.REDIS_URL, profile: 'request', name: 'ingest-api', logger: logger.child({ component: 'redis' }) });
+const redis = createRedisClient({ url: config.REDIS_URL, profile: 'request', name: 'ingest-api', logger });
 const db = createDb({
   url: config.DATABASE_URL,
   // Look-ups and health are small; a lost connection must not crash the process.

@@ -1,0 +1,63 @@
+import { startPrivateRedis, waitFor, type PrivateRedis } from '@sluice/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMigratedDb, createTestApp, expectErrorBody, type TestApp, type TestDb } from './support/test-env.js';
+
+const event = { event_type: 'test.outage', source: 'vitest', payload: { n: 1 } };
+
+describe('Redis outage (a private redis-server, killed and restarted)', () => {
+  let testDb: TestDb;
+  let redisServer: PrivateRedis;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    testDb = await createMigratedDb();
+    redisServer = await startPrivateRedis();
+    t = await createTestApp({ db: testDb.db, redisUrl: redisServer.url });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await redisServer?.destroy();
+    await testDb?.close();
+  });
+
+  it('answers 503 with Retry-After within 3 s while Redis is down, never 202, and ingests again once it is back', async () => {
+    expect((await t.http.post('/api/v1/events').send(event)).status).toBe(202);
+
+    await redisServer.stop();
+    for (const [path, body] of [
+      ['/api/v1/events', event],
+      ['/api/v1/events/batch', { events: [event, event] }],
+    ] as const) {
+      const started = performance.now();
+      const res = await t.http.post(path).send(body);
+      const elapsedMs = performance.now() - started;
+      expect(res.status).toBe(503);
+      expect(elapsedMs).toBeLessThan(3000);
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      const error = expectErrorBody(res.body, res.headers['x-request-id']);
+      expect(error.error.code).toBe('service_unavailable');
+      expect(error.error.message).toMatch(/Redis/);
+    }
+
+    const started = performance.now();
+    const health = await t.http.get('/api/v1/events/health');
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'unavailable', redis: 'unavailable', postgres: 'ok' });
+    expect(expectErrorBody(health.body).error.message).toMatch(/Redis/);
+
+    // The same app instance: ioredis reconnects in the background, nothing is restarted.
+    await redisServer.start();
+    const accepted = await waitFor(async () => {
+      const res = await t.http.post('/api/v1/events').send(event);
+      return res.status === 202 ? res : undefined;
+    }, { what: 'ingest to work again after Redis restarted', timeoutMs: 15_000, intervalMs: 100 });
+    expect(accepted.body.status).toBe('accepted');
+    // The restarted server is empty (no persistence): exactly the one event accepted after the restart is there.
+    expect(await t.streamLength()).toBe(1);
+    const health2 = await t.http.get('/api/v1/events/health');
+    expect(health2.status).toBe(200);
+    expect(health2.body).toEqual({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+  });
+});

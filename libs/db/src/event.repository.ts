@@ -19,20 +19,42 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Inserts many events in one statement and returns the ids (lower case, as Postgres prints a uuid) of the rows that
  * were new; ids already stored are skipped (`on conflict (event_id) do nothing`), which is what makes a retry safe.
  *
- * The whole batch travels as one `jsonb` parameter unpacked by `jsonb_to_recordset`: one parameter instead of nine per
- * row, because parsing thousands of placeholders costs more than the insert itself. Rows go in `event_id` order so two
- * transactions inserting overlapping ids lock them in the same order and cannot deadlock on each other.
- * Pass a transaction as `db` to make the insert part of a larger unit.
+ * Eight parameters whatever the batch size: one typed array per scalar column, zipped by `rows from (unnest(...))`,
+ * and the payloads as one JSON array text split by `json_array_elements`. Thousands of placeholders would cost more
+ * to parse than the insert itself, and this form measured faster than one `jsonb_to_recordset` document (plain `json`
+ * is parsed once, each payload becomes `jsonb` once). Rows go in `event_id` order so two transactions inserting
+ * overlapping ids lock them in the same order and do not deadlock. Pass a transaction as `db` to join a larger unit.
  */
 export async function insertMany(db: Kysely<Database>, rows: readonly EventInsertRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const ordered = rows.length === 1 ? rows : [...rows].sort(byEventId);
+  const ordered = sortByEventId(rows);
+  const n = ordered.length;
+  const ids = new Array<string>(n);
+  const types = new Array<string>(n);
+  const sources = new Array<string>(n);
+  const sessions = new Array<string | null>(n);
+  const occurred = new Array<Date | string>(n);
+  const payloads = new Array<JsonObject>(n);
+  const streams = new Array<string | null>(n);
+  const received = new Array<Date | string | null>(n);
+  ordered.forEach((row, i) => {
+    ids[i] = row.event_id;
+    types[i] = row.event_type;
+    sources[i] = row.source;
+    sessions[i] = row.session_id ?? null;
+    occurred[i] = row.occurred_at;
+    payloads[i] = row.payload;
+    streams[i] = row.stream_id ?? null;
+    received[i] = row.received_at ?? null;
+  });
   const result = await sql<{ event_id: string }>`
     insert into events (event_id, event_type, source, session_id, occurred_at, payload, stream_id, received_at)
-    select event_id, event_type, source, session_id, occurred_at, payload, stream_id, received_at
-    from jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) as t(
-      event_id uuid, event_type text, source text, session_id text, occurred_at timestamptz,
-      payload jsonb, stream_id text, received_at timestamptz)
+    select event_id, event_type, source, session_id, occurred_at, payload::jsonb, stream_id, received_at
+    from rows from (
+      unnest(${ids}::uuid[]), unnest(${types}::text[]), unnest(${sources}::text[]), unnest(${sessions}::text[]),
+      unnest(${occurred}::timestamptz[]), json_array_elements(${JSON.stringify(payloads)}::json),
+      unnest(${streams}::text[]), unnest(${received}::timestamptz[])
+    ) as t(event_id, event_type, source, session_id, occurred_at, payload, stream_id, received_at)
     on conflict (event_id) do nothing
     returning event_id`.execute(db);
   return new Set(result.rows.map((row) => row.event_id));
@@ -47,8 +69,10 @@ export async function findEventById(db: Kysely<Database>, id: string): Promise<E
   return db.selectFrom('events').selectAll().where('event_id', '=', id).executeTakeFirst();
 }
 
-function byEventId(a: EventInsertRow, b: EventInsertRow): number {
-  const x = a.event_id.toLowerCase();
-  const y = b.event_id.toLowerCase();
-  return x < y ? -1 : x > y ? 1 : 0;
+function sortByEventId(rows: readonly EventInsertRow[]): readonly EventInsertRow[] {
+  if (rows.length === 1) return rows;
+  // Keys computed once, not in every comparison: lower case is how Postgres orders (and prints) a uuid.
+  const keyed = rows.map((row) => ({ key: row.event_id.toLowerCase(), row }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ row }) => row);
 }

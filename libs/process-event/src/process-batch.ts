@@ -103,8 +103,12 @@ async function settle(deps: ProcessDeps, pending: Pending[], outcomes: ProcessOu
 
 /** One transaction: insert everything, run the handlers of the new events by type, commit. Returns the new ids. */
 function commit(deps: ProcessDeps, pending: Pending[]): Promise<Set<string>> {
+  const rows = pending.map(({ item }) => toRow(item));
+  // With no handler to run, the insert is a single statement and atomic on its own: begin and commit would only add
+  // two round trips.
+  if (!pending.some(({ item }) => deps.handlers.get(item.event.event_type))) return insertMany(deps.db, rows);
   return deps.db.transaction().execute(async (trx) => {
-    const fresh = await insertMany(trx, pending.map(({ item }) => toRow(item)));
+    const fresh = await insertMany(trx, rows);
     if (fresh.size === 0) return fresh;
     const byType = new Map<string, StreamEvent[]>();
     for (const { key, item } of pending) {

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMigratedDb, type TestDb } from './support/test-env.js';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+
+describe('the built API (node dist/main.js)', () => {
+  let testDb: TestDb;
+  let redis: Redis;
+  let stream: string;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    testDb = await createMigratedDb();
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    stream = uniqueKey('events-main');
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await redis?.del(stream);
+    redis?.disconnect();
+    await testDb?.close();
+  });
+
+  it('ingests, serves health and metrics, keeps secrets out of its logs, and exits 0 within 10 s of SIGTERM', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const apiKey = 'main-test-key-7d2f9a';
+    const adminPassword = 'main-test-admin-pw-31c8';
+    const proc = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.testDb.url,
+        REDIS_URL: testRedisUrl(),
+        STREAM_KEY: stream,
+        INGEST_API_KEYS: apiKey,
+        ADMIN_USER: 'admin',
+        ADMIN_PASSWORD: adminPassword,
+        DEAD_LETTER_QUEUE: uniqueKey('dlq-main'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let output = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    await waitFor(() => output.includes('Ingest API listening'), { what: 'the start-up line', timeoutMs: 15_000 });
+
+    const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const accepted = await fetch(`${base}/api/v1/events`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ event_type: 'test.main', source: 'vitest', payload: {} }),
+    });
+    expect(accepted.status).toBe(202);
+    expect(await redis.xlen(stream)).toBe(1);
+    const refused = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: auth, body: '{"event_type":' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    const health = await fetch(`${base}/api/v1/events/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+    expect(metrics).toContain(`sluice_stream_length{stream="${stream}"} 1`);
+    expect(metrics).toContain('sluice_events_accepted_total{endpoint="single"} 1');
+
+    // A request in flight when SIGTERM arrives still gets its answer (a keep-alive connection is open, too).
+    const slow = fetch(`${base}/api/v1/events/health`);
+    const signalledAt = Date.now();
+    proc.kill('SIGTERM');
+    expect((await slow).status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(output).toContain('Stopped cleanly');
+
+    const lines = output.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.every((line) => line.startsWith('{'))).toBe(true);
+    expect(output).toContain('Bull Board mounted');
+    for (const secret of [apiKey, adminPassword]) expect(output).not.toContain(secret);
+  });
+
+  it('warns loudly when started in production without API keys', async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: testDb.testDb.url, REDIS_URL: testRedisUrl(), STREAM_KEY: stream, INGEST_API_KEYS: '', ADMIN_USER: '', ADMIN_PASSWORD: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let output = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    await waitFor(() => output.includes('Ingest API listening'), { what: 'the start-up line', timeoutMs: 15_000 });
+    const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(lines.find((line) => line.msg.includes('INGEST_API_KEYS'))?.level).toBe('warn');
+    expect(lines.some((line) => line.msg.startsWith('Bull Board not mounted'))).toBe(true);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('exits 1 with a one-line message naming an invalid variable', async () => {
+    const proc = spawn(process.execPath, [MAIN], { env: { ...process.env, MAX_BATCH_EVENTS: 'lots' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^Invalid configuration: MAX_BATCH_EVENTS [^\n]+$/);
+  });
+});

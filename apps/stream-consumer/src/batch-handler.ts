@@ -105,6 +105,7 @@ export class BatchHandler {
         isRetryable: isTransientFailure,
         onFailure: () => stats.count('errors', 1, 'transient'),
         whileWaiting: this.#holder(valid.map(({ entry }) => entry.id)),
+        whileWaitingEveryMs: Math.min(1000, this.#deps.options.claimMinIdleMs / 3),
       });
       if (result === STOPPED) return STOPPED;
       outcomes = result;

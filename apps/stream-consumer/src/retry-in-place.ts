@@ -13,8 +13,10 @@ export interface RetryInPlaceOptions {
   isRetryable: (err: unknown) => boolean;
   /** Called on each retryable failure (stats, metrics). */
   onFailure?: (err: unknown, attempt: number) => void;
-  /** Called before each wait: keeps the loop's heartbeat fresh and the held entries' idle time short. */
+  /** Called while waiting between attempts (every `whileWaitingEveryMs`): keeps the heartbeat fresh and held entries' idle time short. */
   whileWaiting?: () => Promise<void>;
+  /** @defaultValue 1000 */
+  whileWaitingEveryMs?: number;
   /**
    * Aborts when shutdown stops waiting: the attempt in flight is abandoned. Right for Redis commands (a worker client
    * waits out an outage in its offline queue); not given for a Postgres transaction, which pg's own timeouts bound.
@@ -48,9 +50,17 @@ export async function retryInPlace<T>(attempt: () => Promise<T>, options: RetryI
       }
       const delayMs = backoffDelayMs(failures, options.backoff);
       logger.warn({ err: brief(err), attempt: failures, delayMs }, `${what} failed (outage); keeping the batch and retrying`);
-      await options.whileWaiting?.();
-      await sleep(delayMs, signal);
+      await waitBetweenAttempts(delayMs, options);
     }
+  }
+}
+
+/** Sleeps `delayMs` in slices, calling `whileWaiting` between them, so a 5 s backoff still refreshes held entries often enough. */
+async function waitBetweenAttempts(delayMs: number, options: RetryInPlaceOptions): Promise<void> {
+  const slice = Math.max(10, options.whileWaitingEveryMs ?? 1000);
+  for (let left = delayMs; left > 0 && !options.signal.aborted; left -= slice) {
+    await options.whileWaiting?.();
+    await sleep(Math.min(left, slice), options.signal);
   }
 }
 

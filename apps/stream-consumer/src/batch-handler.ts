@@ -182,7 +182,7 @@ export class BatchHandler {
       });
     } catch (err) {
       stats.count('errors', 1, isNoGroupError(err) ? 'nogroup' : 'redis');
-      logger.error({ err: brief(err), count: ids.length }, 'XACK failed; the entries will be delivered again (idempotent)');
+      logger.error({ error: brief(err), count: ids.length }, 'XACK failed; the entries will be delivered again (idempotent)');
     }
   }
 
@@ -203,7 +203,7 @@ export class BatchHandler {
         // Min idle of a quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica just took is not.
         await redis.xclaim(options.stream, options.group, options.consumer, Math.floor(options.claimMinIdleMs / 4), ...all, 'JUSTID');
       } catch (err) {
-        logger.debug({ err: brief(err) }, 'Could not refresh the idle time of held entries');
+        logger.debug({ error: brief(err) }, 'Could not refresh the idle time of held entries');
       }
     };
   }

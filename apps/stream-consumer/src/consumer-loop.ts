@@ -133,7 +133,7 @@ export class ConsumerLoop {
     stats.count('errors', 1, 'redis');
     const delayMs = backoffDelayMs(this.#readFailures);
     const what = isRedisUnavailableError(err) ? 'Redis unavailable' : 'unexpected error';
-    logger.warn({ err: brief(err), attempt: this.#readFailures, delayMs }, `Reading the stream failed (${what}); backing off`);
+    logger.warn({ error: brief(err), attempt: this.#readFailures, delayMs }, `Reading the stream failed (${what}); backing off`);
     await sleep(delayMs, signal);
   }
 
@@ -153,7 +153,7 @@ export class ConsumerLoop {
         if (isNoGroupError(err)) return void (await keeper.recover('XREADGROUP 0'));
         failures += 1;
         const delayMs = backoffDelayMs(failures);
-        logger.warn({ err: brief(err), attempt: failures, delayMs }, 'Reading own pending entries failed; backing off');
+        logger.warn({ error: brief(err), attempt: failures, delayMs }, 'Reading own pending entries failed; backing off');
         await sleep(delayMs, signal);
         continue;
       }

@@ -83,7 +83,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   const abandon = abandoning.signal;
   const reader = (deps.createReader ?? (() => redis.duplicate()))();
   // Without a listener ioredis prints connection errors itself; the error text never carries the URL.
-  reader.on('error', (err: Error) => logger.debug({ err: brief(err) }, 'Reader connection error'));
+  reader.on('error', (err: Error) => logger.debug({ error: brief(err) }, 'Reader connection error'));
 
   const retries = new PendingRetries();
   const keeper = new GroupKeeper({ redis, stream: options.stream, group: options.group, logger, signal });
@@ -108,7 +108,8 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
 
   const start = async (): Promise<void> => {
     if (!(await keeper.ensure())) return resolveDone();
-    logger.info({ stream: options.stream, group: options.group, consumer: options.consumer, handlerTypes: deps.handlers.listRegisteredTypes(), readCount: options.readCount }, 'Event consumer started');
+    // stream, group and consumer come from the child logger's bindings.
+    logger.info({ handlerTypes: deps.handlers.listRegisteredTypes(), readCount: options.readCount, blockMs: options.blockMs }, 'Event consumer started');
     startHousekeeping({ redis, stats, logger, signal, options });
     running = true;
     void (loop as ConsumerLoop)

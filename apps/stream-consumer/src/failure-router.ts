@@ -56,7 +56,7 @@ export class FailureRouter {
         // The group was re-created at 0: these entries will be delivered again from the start of the stream.
         await keeper.recover('XPENDING');
       } else {
-        logger.error({ err: brief(err), ids }, 'Could not read delivery counts; leaving the failed entries pending');
+        logger.error({ error: brief(err), ids }, 'Could not read delivery counts; leaving the failed entries pending');
       }
       return [];
     }

@@ -44,10 +44,10 @@ export class GroupKeeper {
    * back right after a recovery, so a group that someone keeps destroying cannot drive a hot loop.
    */
   async recover(command: string): Promise<boolean> {
-    const { logger, signal, stream, group } = this.#deps;
+    const { logger, signal } = this.#deps;
     const now = Date.now();
     this.#repeats = now - this.#lastRecoveryAt < REPEAT_WINDOW_MS ? this.#repeats + 1 : 0;
-    logger.warn({ stream, group, command, repeats: this.#repeats }, 'Consumer group missing (NOGROUP); re-creating it at id 0');
+    logger.warn({ command, repeats: this.#repeats }, 'Consumer group missing (NOGROUP); re-creating it at id 0');
     if (this.#repeats > 0) await sleep(backoffDelayMs(this.#repeats, { initialMs: 200, maxMs: 5000 }), signal);
     const ok = await this.ensure();
     this.#lastRecoveryAt = Date.now();
@@ -60,12 +60,12 @@ export class GroupKeeper {
       try {
         const result = await unlessStopped(ensureGroup(redis, stream, group), signal);
         if (result === STOPPED) return false;
-        logger.info({ stream, group, result }, result === 'created' ? 'Consumer group created at id 0' : 'Consumer group exists');
+        logger.info({ result }, result === 'created' ? 'Consumer group created at id 0' : 'Consumer group exists');
         return true;
       } catch (err) {
         // The error text comes from the socket or the server; the URL (and its password) is never part of it.
         const delayMs = backoffDelayMs(attempt, { initialMs: 200, maxMs: 5000 });
-        logger.warn({ err: brief(err), attempt, delayMs }, 'Could not ensure the consumer group; retrying');
+        logger.warn({ error: brief(err), attempt, delayMs }, 'Could not ensure the consumer group; retrying');
         await sleep(delayMs, signal);
       }
     }

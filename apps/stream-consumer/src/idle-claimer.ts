@@ -73,7 +73,7 @@ export class IdleClaimer {
       if (isNoGroupError(err)) await keeper.recover('XAUTOCLAIM');
       else {
         stats.count('errors', 1, 'redis');
-        logger.warn({ err: brief(err) }, 'Claiming idle entries failed; trying again next interval');
+        logger.warn({ error: brief(err) }, 'Claiming idle entries failed; trying again next interval');
       }
       return [];
     }
@@ -98,7 +98,7 @@ export class IdleClaimer {
       } else {
         stats.count('errors', 1, 'redis');
         for (const id of ids) retries.schedule(id, options.retryDelayMs);
-        logger.warn({ err: brief(err), count: ids.length }, 'Re-delivering failed entries failed; trying again later');
+        logger.warn({ error: brief(err), count: ids.length }, 'Re-delivering failed entries failed; trying again later');
       }
       return [];
     }

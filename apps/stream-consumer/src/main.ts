@@ -17,7 +17,6 @@ import { withTimeout } from './wait.js';
 // The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ name: 'stream-consumer', level: config.LOG_LEVEL });
-const redisLogger = logger.child({ component: 'redis' });
 
 const db = createDb({
   url: config.DATABASE_URL,
@@ -26,18 +25,19 @@ const db = createDb({
   onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
 });
 // Commands (XACK, XAUTOCLAIM, XPENDING, trim, info): the worker profile waits out outages instead of failing.
-const redis = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger: redisLogger, name: 'stream-commands' });
+const redis = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-commands' });
 // BullMQ needs maxRetriesPerRequest: null (the worker profile has it) and is given a connection of its own.
-const queueConnection = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger: redisLogger, name: 'dead-letter-queue' });
+const queueConnection = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'dead-letter-queue' });
 const queue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, { connection: queueConnection, prefix: config.BULLMQ_PREFIX });
-queue.on('error', (err) => logger.warn({ err }, 'Dead-letter queue error'));
+// The connection's own listener already logs outages; this one only keeps BullMQ's 'error' from going unhandled.
+queue.on('error', (err) => logger.debug({ err }, 'Dead-letter queue error'));
 
 const handlers = createHandlerRegistry();
 const stats = new ConsumerStats();
 const consumer = createConsumer({
   redis,
   // The blocking XREADGROUP gets a connection to itself; the consumer disconnects it on stop.
-  createReader: () => createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger: redisLogger, name: 'stream-reader' }),
+  createReader: () => createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-reader' }),
   queue,
   db,
   handlers,

@@ -24,7 +24,7 @@ export function startPeriodicTask(options: PeriodicTaskOptions): void {
     try {
       await options.run();
     } catch (err) {
-      logger.warn({ err: brief(err), task: options.name }, `Periodic task failed: ${options.name}`);
+      logger.warn({ error: brief(err), task: options.name }, `Periodic task failed: ${options.name}`);
     }
     if (!signal.aborted) timer = setTimeout(() => void tick(), options.intervalMs);
   };
@@ -67,7 +67,7 @@ export function startHousekeeping(deps: HousekeepingDeps): void {
     signal,
     run: async () => {
       const removed = await withTimeout(trimAcknowledged(redis, options.stream), 10_000, 'trimming the stream');
-      logger.debug({ stream: options.stream, removed }, 'Trimmed acknowledged entries');
+      logger.debug({ removed }, 'Trimmed acknowledged entries');
     },
   });
   startPeriodicTask({
@@ -80,7 +80,7 @@ export function startHousekeeping(deps: HousekeepingDeps): void {
       try {
         backlog = await groupBacklog(redis, options.stream, options.group);
       } catch (err) {
-        logger.debug({ err: brief(err) }, 'Could not read the group backlog for the stats line');
+        logger.debug({ error: brief(err) }, 'Could not read the group backlog for the stats line');
       }
       logger.info({ ...stats.snapshot(), ...backlog }, 'Consumer stats');
     },

@@ -45,11 +45,11 @@ export async function retryInPlace<T>(attempt: () => Promise<T>, options: RetryI
       failures += 1;
       options.onFailure?.(err, failures);
       if (signal.aborted) {
-        logger.warn({ err: brief(err), attempts: failures }, `${what} failed during shutdown; leaving the entries pending`);
+        logger.warn({ error: brief(err), attempts: failures }, `${what} failed during shutdown; leaving the entries pending`);
         return STOPPED;
       }
       const delayMs = backoffDelayMs(failures, options.backoff);
-      logger.warn({ err: brief(err), attempt: failures, delayMs }, `${what} failed (outage); keeping the batch and retrying`);
+      logger.warn({ error: brief(err), attempt: failures, delayMs }, `${what} failed (outage); keeping the batch and retrying`);
       await waitBetweenAttempts(delayMs, options);
     }
   }

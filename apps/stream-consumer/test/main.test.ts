@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '@sluice/db';
+import { createTestDatabase, freePort, startPrivateRedis, testRedisUrl, waitFor, type TestDatabase } from '@sluice/test-support';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migratedDb, openQueue, publish, streamEvent, uniqueNames } from './consumer-fixtures.js';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+
+/** The built app, with its output collected. */
+interface App {
+  proc: ChildProcess;
+  output: () => string;
+  lines: () => Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+function spawnApp(env: Record<string, string>): App {
+  const proc = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const lines = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { proc, output: () => output, lines, exited };
+}
+
+describe('the built consumer (node dist/main.js)', () => {
+  let testDb: TestDatabase;
+  let db: Kysely<Database>;
+  let redis: Redis;
+  const apps: App[] = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    db = await migratedDb(testDb.url);
+    redis = new Redis(testRedisUrl());
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) if (app.proc.exitCode === null) app.proc.kill('SIGKILL');
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await db?.destroy();
+    await testDb?.drop();
+  });
+
+  it('persists events, logs handler types and stats, serves /metrics and /healthz, and exits 0 within 10 s of SIGTERM', async () => {
+    const n = uniqueNames('main');
+    const dlq = openQueue(testRedisUrl(), n.queueName);
+    cleanups.push(() => redis.del(n.stream), dlq.cleanup);
+    const metricsPort = await freePort();
+    const app = spawnApp({
+      DATABASE_URL: testDb.url,
+      REDIS_URL: testRedisUrl(),
+      STREAM_KEY: n.stream,
+      CONSUMER_GROUP: n.group,
+      CONSUMER_NAME: 'main-test',
+      DEAD_LETTER_QUEUE: n.queueName,
+      METRICS_PORT: String(metricsPort),
+      STATS_INTERVAL_MS: '300',
+    });
+    apps.push(app);
+    await waitFor(() => app.output().includes('Event consumer started'), { what: 'the start-up line', timeoutMs: 15_000 });
+    expect(app.lines().find((l) => l.msg === 'Event consumer started')).toMatchObject({
+      stream: n.stream,
+      group: n.group,
+      consumer: 'main-test',
+      handlerTypes: ['session.end', 'session.start'],
+    });
+
+    const sessionId = `sess_${randomUUID()}`;
+    const event = streamEvent({ event_type: 'session.start', session_id: sessionId });
+    await publish(redis, n.stream, [event]);
+    await waitFor(() => db.selectFrom('sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst(), { what: 'the session row', timeoutMs: 5000 });
+    expect(await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute()).toHaveLength(1);
+
+    await waitFor(() => app.lines().some((l) => l.msg === 'Consumer stats' && l.processed === 1), { what: 'a stats line', timeoutMs: 5000 });
+    expect(app.lines().filter((l) => l.msg === 'Consumer stats').at(-1)).toMatchObject({ processed: 1, duplicates: 0, errors: 0, deadLettered: 0, lost: 0, pending: 0, lag: 0 });
+
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', redis: 'PONG', postgres: 'ok', loop: 'running' });
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('sluice_consumer_events_total{outcome="processed"} 1');
+    expect(metrics).toContain('sluice_consumer_pending 0');
+    expect(metrics).toContain('sluice_consumer_batch_duration_seconds_count{source="read"} 1');
+
+    // The read is blocked (BLOCK_MS 5000 by default): stopping must not wait for it.
+    const signalledAt = Date.now();
+    app.proc.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(app.output()).toContain('Stopped cleanly');
+    expect(app.output()).not.toContain(testDb.url);
+  });
+
+  it('exits 0 within 10 s of SIGTERM while Redis is down', async () => {
+    const server = await startPrivateRedis({ password: 's3cret-pw' });
+    cleanups.push(() => server.destroy());
+    const n = uniqueNames('main-down');
+    const app = spawnApp({
+      DATABASE_URL: testDb.url,
+      REDIS_URL: server.url,
+      STREAM_KEY: n.stream,
+      CONSUMER_GROUP: n.group,
+      DEAD_LETTER_QUEUE: n.queueName,
+    });
+    apps.push(app);
+    await waitFor(() => app.output().includes('Event consumer started'), { what: 'the start-up line', timeoutMs: 15_000 });
+    await server.stop();
+    await waitFor(() => app.output().includes('redis reconnecting'), { what: 'the lost connection noticed' });
+    const signalledAt = Date.now();
+    app.proc.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(app.output()).not.toContain('s3cret-pw');
+  });
+});

@@ -1,3 +1,5 @@
+import { PermanentError, TransientError } from './errors.js';
+
 /** The failure taxonomy: retry until it works, give up at once, or retry a few times and then give up. */
 export type ErrorKind = 'transient' | 'permanent' | 'unknown';
 
@@ -49,8 +51,8 @@ function classifySqlState(state: string): ErrorKind {
 
 function classifyOne(err: ErrorLike): ErrorKind {
   // By name as well as by class, so the verdict survives serialization (a BullMQ job's failure data, a log line).
-  if (err.name === 'TransientError') return 'transient';
-  if (err.name === 'PermanentError' || err.name === 'ZodError') return 'permanent';
+  if (err instanceof TransientError || err.name === 'TransientError') return 'transient';
+  if (err instanceof PermanentError || err.name === 'PermanentError' || err.name === 'ZodError') return 'permanent';
   const state = ownSqlState(err);
   if (state) return classifySqlState(state);
   if (typeof err.code === 'string' && TRANSIENT_ERRNO.has(err.code)) return 'transient';

@@ -37,10 +37,12 @@ const eventType = requiredString(`1-${MAX_TEXT} letters, digits and . _ : -`).re
   error: `must be 1-${MAX_TEXT} characters of letters, digits and . _ : -`,
 });
 
-// Any 8-4-4-4-12 hex form, any case, any version: what Postgres `uuid` accepts in its canonical layout.
-const eventId = z.guid({
-  error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID (8-4-4-4-12 hex digits)'),
-});
+// Any 8-4-4-4-12 hex form, any case, any version: what Postgres `uuid` accepts in its canonical layout. A plain
+// regex rather than `z.guid()`, which measured several times slower per event.
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const eventId = requiredString('a UUID')
+  .regex(UUID, { error: 'must be a UUID (8-4-4-4-12 hex digits)' })
+  .meta({ format: 'uuid' });
 
 /**
  * The payload: a JSON object, validated by one hand-written walk rather than `z.record`, which would also copy it and

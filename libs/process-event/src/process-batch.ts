@@ -42,7 +42,8 @@ const DUPLICATE: ProcessOutcome = Object.freeze({ status: 'duplicate' });
  * Stores a batch of events in one transaction: one multi-row insert (`on conflict (event_id) do nothing`), then the
  * handlers for the events that were new, so a failing handler rolls its events back and a retry is safe.
  *
- * - An id seen before (stored earlier, or earlier in this batch) is `duplicate`; its handlers do not run again.
+ * - An id seen before (stored earlier, or earlier in this batch) is `duplicate`; its handlers do not run again. A
+ *   later copy within the batch is `duplicate` even if the first copy fails: that first copy carries the failure.
  * - Poison isolation: when the batch fails for a permanent or unknown reason it is split in halves, down to single
  *   events, so every good event is stored and only the bad ones come back `failed`, each with its own error.
  * - A transient failure (Postgres down, connection cut, deadlock) throws a {@link TransientError} for the whole call and
@@ -89,7 +90,8 @@ async function settle(deps: ProcessDeps, pending: Pending[], outcomes: ProcessOu
     if (pending.length === 1 && only) {
       const error = err instanceof Error ? err : new Error(String(err));
       outcomes[only.index] = failed(kind, error);
-      deps.logger?.warn({ err: error, kind, eventId: only.item.event.event_id, eventType: only.item.event.event_type }, 'Event failed');
+      // Debug only: the caller reports the outcome (dead-letters it), and logging it here too would say it twice.
+      deps.logger?.debug({ err: error, kind, eventId: only.item.event.event_id, eventType: only.item.event.event_type }, 'Event failed');
       return;
     }
     deps.logger?.debug({ err, kind, size: pending.length }, 'Batch failed; splitting it to isolate the bad events');

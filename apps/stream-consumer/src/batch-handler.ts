@@ -11,7 +11,7 @@ import type { GroupKeeper } from './group-keeper.js';
 import { FailureRouter } from './failure-router.js';
 import type { PendingRetries } from './pending-retries.js';
 import { brief, retryInPlace } from './retry-in-place.js';
-import { sortEntries, type EntryFailure, type ValidEntry } from './sort-entries.js';
+import { sortEntries, type EntryFailure, type SortedEntries, type ValidEntry } from './sort-entries.js';
 import { isTransientFailure } from './transient.js';
 
 /** Settings of {@link BatchHandler}. */
@@ -58,13 +58,16 @@ export class BatchHandler {
     this.#router = new FailureRouter(deps);
   }
 
-  /** Handles `entries`; never throws. Entries it cannot finish (shutdown mid-outage) stay pending. */
-  async handle(entries: StreamEntry[], source: BatchSource): Promise<void> {
+  /**
+   * Handles `entries`; never throws. Entries it cannot finish (shutdown mid-outage) stay pending. `sorted` may be
+   * computed earlier (the loop sorts a prefetched batch while the previous one is in Postgres).
+   */
+  async handle(entries: StreamEntry[], source: BatchSource, sorted?: SortedEntries): Promise<void> {
     if (entries.length === 0) return;
     const started = performance.now();
     const { stats, logger } = this.#deps;
     try {
-      const { lost, rejected, valid } = sortEntries(entries);
+      const { lost, rejected, valid } = sorted ?? sortEntries(entries);
       const toAck = lost.map((entry) => entry.id);
       if (lost.length > 0) {
         stats.count('lost', lost.length);

@@ -21,6 +21,7 @@ const schema = z.object({
   RETRY_DELAY_MS: count(1000, 0),
   TRIM_INTERVAL_MS: count(30_000, 100),
   STATS_INTERVAL_MS: count(60_000, 100),
+  BATCH_CONCURRENCY: count(2, 1, 8),
   DB_POOL_MAX: count(4, 1, 100),
 });
 

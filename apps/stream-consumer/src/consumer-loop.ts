@@ -3,10 +3,11 @@ import { isNoGroupError, isRedisUnavailableError, read, readOwnPending, type Str
 import type { Redis } from 'ioredis';
 import { backoffDelayMs } from './backoff.js';
 import type { BatchHandler } from './batch-handler.js';
-import type { ConsumerStats } from './consumer-stats.js';
+import type { BatchSource, ConsumerStats } from './consumer-stats.js';
 import type { GroupKeeper } from './group-keeper.js';
 import type { IdleClaimer } from './idle-claimer.js';
 import { brief } from './retry-in-place.js';
+import { sortEntries, type SortedEntries } from './sort-entries.js';
 import { sleep, STOPPED, unlessStopped, waitAtMost } from './wait.js';
 
 /** What {@link ConsumerLoop} needs. */
@@ -24,10 +25,11 @@ export interface ConsumerLoopDeps {
   signal: AbortSignal;
   /** Aborts when shutdown stops waiting for Redis. */
   abandon: AbortSignal;
-  options: { stream: string; group: string; consumer: string; readCount: number; blockMs: number };
+  /** `batchConcurrency`: batches handled at once (their Postgres work overlaps); 1 handles them strictly one after another. */
+  options: { stream: string; group: string; consumer: string; readCount: number; blockMs: number; batchConcurrency: number };
 }
 
-type ReadResult = { entries: StreamEntry[] } | { error: unknown };
+type ReadResult = { entries: StreamEntry[]; sorted: SortedEntries } | { error: unknown };
 
 /** A read in flight; `settled` is filled in as soon as it answers, so shutdown can tell whether it holds entries. */
 interface InflightRead {
@@ -47,6 +49,7 @@ export class ConsumerLoop {
   #readFailures = 0;
   #loopFailures = 0;
   #heartbeatAt = Date.now();
+  readonly #handling = new Set<Promise<void>>();
 
   constructor(deps: ConsumerLoopDeps) {
     this.#deps = deps;
@@ -85,13 +88,25 @@ export class ConsumerLoop {
         await sleep(backoffDelayMs(this.#loopFailures), signal);
       }
     }
+    await Promise.all(this.#handling);
     await this.#finishInHand();
   }
 
+  /**
+   * Starts handling a batch and returns once there is room for another: with `batchConcurrency` 2, batch N+1 is in
+   * Postgres while batch N commits and acks. Each batch is acked on its own, so ack semantics do not change; what
+   * changes is only that two batches may commit in either order, as with two replicas (handlers are order-independent).
+   */
+  async #dispatch(entries: StreamEntry[], source: BatchSource, sorted?: SortedEntries): Promise<void> {
+    const handling: Promise<void> = this.#deps.handler.handle(entries, source, sorted).finally(() => this.#handling.delete(handling));
+    this.#handling.add(handling);
+    while (this.#handling.size >= Math.max(1, this.#deps.options.batchConcurrency)) await Promise.race(this.#handling);
+  }
+
   async #turn(): Promise<void> {
-    const { handler, claimer, signal } = this.#deps;
+    const { claimer, signal } = this.#deps;
     const due = await claimer.takeDue();
-    if (due) return handler.handle(due.entries, due.source);
+    if (due) return this.#dispatch(due.entries, due.source);
     if (signal.aborted) return;
     this.#inflight ??= this.#startRead();
     // Wake up for the next claim or retry even while the read is blocked; the read stays in flight.
@@ -102,12 +117,12 @@ export class ConsumerLoop {
     this.#readFailures = 0;
     if (result.entries.length === 0) return;
     if (!signal.aborted) this.#inflight = this.#startRead();
-    await handler.handle(result.entries, 'read');
+    await this.#dispatch(result.entries, 'read', result.sorted);
   }
 
   #startRead(): InflightRead {
     const { reader, options } = this.#deps;
-    const inflight: InflightRead = { promise: Promise.resolve({ entries: [] }) };
+    const inflight: InflightRead = { promise: Promise.resolve({ error: undefined }) };
     inflight.promise = read(reader, {
       stream: options.stream,
       group: options.group,
@@ -115,7 +130,8 @@ export class ConsumerLoop {
       count: options.readCount,
       blockMs: options.blockMs,
     }).then(
-      (entries): ReadResult => (inflight.settled = { entries }),
+      // Decoding (zod) as soon as the entries arrive: that is while the previous batch waits for Postgres.
+      (entries): ReadResult => (inflight.settled = { entries, sorted: sortEntries(entries) }),
       (error: unknown): ReadResult => (inflight.settled = { error }),
     );
     return inflight;
@@ -139,7 +155,7 @@ export class ConsumerLoop {
 
   /** Entries delivered to this consumer before a crash or restart are handled before anything new (XREADGROUP ... 0). */
   async #drainOwnPending(): Promise<void> {
-    const { redis, handler, keeper, logger, signal, abandon, options } = this.#deps;
+    const { redis, keeper, logger, signal, abandon, options } = this.#deps;
     let after = '0';
     let total = 0;
     for (let failures = 0; !signal.aborted; ) {
@@ -160,8 +176,9 @@ export class ConsumerLoop {
       if (entries === STOPPED || entries.length === 0) break;
       total += entries.length;
       after = (entries.at(-1) as StreamEntry).id;
-      await handler.handle(entries, 'pending');
+      await this.#dispatch(entries, 'pending');
     }
+    await Promise.all(this.#handling);
     if (total > 0) logger.info({ count: total }, 'Drained own pending entries');
   }
 
@@ -171,6 +188,6 @@ export class ConsumerLoop {
     this.#inflight = undefined;
     if (!settled || !('entries' in settled) || settled.entries.length === 0) return;
     this.#deps.logger.info({ count: settled.entries.length }, 'Finishing the prefetched batch before stopping');
-    await this.#deps.handler.handle(settled.entries, 'read');
+    await this.#deps.handler.handle(settled.entries, 'read', settled.sorted);
   }
 }

@@ -35,6 +35,8 @@ export interface ConsumerOptions {
   trimIntervalMs: number;
   /** STATS_INTERVAL_MS */
   statsIntervalMs: number;
+  /** BATCH_CONCURRENCY: batches handled at once (one more is always being read). @defaultValue 2 */
+  batchConcurrency?: number;
   /** DEAD_LETTER_ATTEMPTS, written into each dead-letter job's options. */
   deadLetterAttempts: number;
   /** How long stop() waits for the batch in hand while Redis does not answer before leaving it pending. @defaultValue 6000 */
@@ -98,7 +100,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     redis, logger, stats, keeper, retries, abandon,
     options: { ...options, minIdleMs: options.claimMinIdleMs, count: options.readCount, intervalMs: options.claimIntervalMs },
   });
-  loop = new ConsumerLoop({ redis, reader, handler, claimer, keeper, stats, logger, signal, abandon, options });
+  loop = new ConsumerLoop({ redis, reader, handler, claimer, keeper, stats, logger, signal, abandon, options: { ...options, batchConcurrency: options.batchConcurrency ?? 2 } });
 
   let started: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;

@@ -8,9 +8,7 @@ import { handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime'
 import { Queue } from 'bullmq';
 import { loadConfig } from './config.js';
 import { createConsumer } from './consumer.js';
-import { createConsumerMetrics } from './consumer-metrics.js';
 import { ConsumerStats } from './consumer-stats.js';
-import { createHealthCheck } from './health-check.js';
 import { groupBacklog } from './periodic-tasks.js';
 import { withTimeout } from './wait.js';
 
@@ -55,6 +53,7 @@ const consumer = createConsumer({
     retryDelayMs: config.RETRY_DELAY_MS,
     trimIntervalMs: config.TRIM_INTERVAL_MS,
     statsIntervalMs: config.STATS_INTERVAL_MS,
+    batchConcurrency: config.BATCH_CONCURRENCY,
     deadLetterAttempts: config.DEAD_LETTER_ATTEMPTS,
   },
 });
@@ -86,6 +85,8 @@ handleShutdown({ logger, close });
 
 try {
   if (config.METRICS_PORT !== undefined) {
+    // Loaded only when served: prom-client is not needed otherwise, and start-up time counts in a drain.
+    const [{ createConsumerMetrics }, { createHealthCheck }] = await Promise.all([import('./consumer-metrics.js'), import('./health-check.js')]);
     const metrics = createConsumerMetrics({ stats, backlog: () => groupBacklog(redis, config.STREAM_KEY, config.CONSUMER_GROUP) });
     const health = createHealthCheck({ redis, db, loopAlive: () => consumer.isAlive() });
     ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, health });

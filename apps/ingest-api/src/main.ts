@@ -2,25 +2,28 @@ import http from 'node:http';
 import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
-import { createRedisClient } from '@sluice/redis-stream';
 import { handleShutdown } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { createHttpTerminator } from 'http-terminator';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { createApp } from './create-app.js';
+import { createRequestRedis } from './request-redis.js';
 
 // The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
-const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL });
+// Asynchronous stdout: a line per request written synchronously would cost a syscall per request on the hot path;
+// sonic-boom batches lines while a write is in flight and flushes what is left when the process exits.
+const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL, destination: pino.destination({ dest: 1, sync: false }) });
 
 if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
   logger.warn('INGEST_API_KEYS is empty in production: anyone who can reach the API can post events. Set INGEST_API_KEYS.');
 }
 
 // Request path: no offline queue and a short command timeout, so a Redis outage is a quick 503, never a hang.
-const redis = createRedisClient({ url: config.REDIS_URL, profile: 'request', name: 'ingest-api', logger });
+const redis = createRequestRedis({ url: config.REDIS_URL, logger });
 const db = createDb({
   url: config.DATABASE_URL,
   // Look-ups and health are small; a lost connection must not crash the process.

@@ -1,6 +1,5 @@
 import { createDb, migrateToLatest } from '@sluice/db';
 import { captureLogs, type CapturedLogs } from '@sluice/logger';
-import { createRedisClient } from '@sluice/redis-stream';
 import { createTestDatabase, testRedisUrl, uniqueKey, type TestDatabase } from '@sluice/test-support';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,6 +8,7 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/create-app.js';
+import { createRequestRedis } from '../../src/request-redis.js';
 import type { AppState } from '../../src/app-state.js';
 import type { Db } from '../../src/db-types.js';
 
@@ -67,7 +67,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const stream = uniqueKey('events');
   const config = loadConfig({ STREAM_KEY: stream, ...options.env });
   const logs = captureLogs('ingest-api-test');
-  const redis = createRedisClient({ url: options.redisUrl ?? testRedisUrl(), profile: 'request', logger: logs.logger });
+  const redis = createRequestRedis({ url: options.redisUrl ?? testRedisUrl(), logger: logs.logger });
   await redis.connect();
   const registry = new Registry();
   const app = createApp({

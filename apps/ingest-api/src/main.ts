@@ -72,8 +72,15 @@ async function close(): Promise<void> {
 // Registered before anything is awaited, so a SIGTERM during start-up still shuts down cleanly.
 handleShutdown({ logger, close });
 
-// Connect now rather than on the first request: a lazy client without an offline queue would fail that request.
-redis.connect().catch((err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'Redis not reachable at start-up; retrying in the background'));
+// Connect before listening: a client without an offline queue fails every command until it is ready, so the first
+// requests would get 503s. Redis being down is no reason not to start, though: after a failed first attempt (or 5 s)
+// the API listens anyway, answers 503 and says why on the health route while ioredis keeps reconnecting.
+await Promise.race([
+  redis.connect().catch((err: Error) =>
+    logger.warn({ err: { name: err.name, message: err.message } }, 'Redis not reachable at start-up; retrying in the background'),
+  ),
+  new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+]);
 
 server.on('error', (err) => {
   logger.fatal({ err }, 'HTTP server failed');

@@ -38,8 +38,8 @@ export function validateBatch(body: JsonBody, bodyBytes: number, limits: BatchLi
   if (bodyBytes > limits.maxEventBytes) {
     const oversized: ErrorDetail[] = [];
     events.forEach((event, index) => {
-      const bytes = Buffer.byteLength(JSON.stringify(event) ?? '', 'utf8');
-      if (bytes > limits.maxEventBytes) {
+      const bytes = jsonBytes(event);
+      if (bytes !== undefined && bytes > limits.maxEventBytes) {
         oversized.push({ index, path: `/events/${index}`, reason: `is ${bytes} bytes, over the event limit of ${limits.maxEventBytes}` });
       }
     });
@@ -60,6 +60,18 @@ export function validateBatch(body: JsonBody, bodyBytes: number, limits: BatchLi
     throw invalid(`${indexes} of ${events.length} events are invalid; nothing was accepted`, issues);
   }
   return valid;
+}
+
+/**
+ * Size of a value as JSON, or undefined when it nests too deeply to serialise (JSON.parse accepts nesting that
+ * JSON.stringify overflows the stack on). Such an event can never pass validation, which then reports it as a 400.
+ */
+function jsonBytes(value: unknown): number | undefined {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function invalid(message: string, details: ErrorDetail[]): ApiError {

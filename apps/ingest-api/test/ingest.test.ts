@@ -286,6 +286,19 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       await expectStreamUnchanged();
     });
 
+    it('answers 400, not 500, for an event nested far too deeply to serialise', async () => {
+      const depth = 200_000;
+      const body = `{"events":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
+      const res = await t.http.post('/api/v1/events/batch').set('Content-Type', 'application/json').send(body);
+      expect(res.status).toBe(400);
+      expect(expectErrorBody(res.body).error.details).toContainEqual({ index: 0, path: '/events/0', reason: expect.any(String) });
+      const deepPayload = `{"event_type":"x","source":"y","payload":{"a":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`;
+      const single = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').send(deepPayload);
+      expect(single.status).toBe(400);
+      expect(expectErrorBody(single.body).error.code).toBe('validation_failed');
+      await expectStreamUnchanged();
+    });
+
     it('answers 415 and 400 like the single endpoint', async () => {
       const text = await t.http.post('/api/v1/events/batch').set('Content-Type', 'text/plain').send('{"events":[]}');
       expect(text.status).toBe(415);

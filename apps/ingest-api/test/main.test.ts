@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDb, type TestDb } from './support/test-env.js';
@@ -12,16 +13,22 @@ describe('the built API (node dist/main.js)', () => {
   let testDb: TestDb;
   let redis: Redis;
   let stream: string;
+  let queueName: string;
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
     testDb = await createMigratedDb();
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     stream = uniqueKey('events-main');
+    queueName = uniqueKey('dlq-api-main');
   });
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    // The app's board queue wrote its meta key; remove the whole queue like every other test does.
+    const queue = new Queue(queueName, { connection: redis, prefix: 'bull' });
+    await queue.obliterate({ force: true });
+    await queue.close();
     await redis?.del(stream);
     redis?.disconnect();
     await testDb?.close();
@@ -44,7 +51,7 @@ describe('the built API (node dist/main.js)', () => {
         INGEST_API_KEYS: apiKey,
         ADMIN_USER: 'admin',
         ADMIN_PASSWORD: adminPassword,
-        DEAD_LETTER_QUEUE: uniqueKey('dlq-main'),
+        DEAD_LETTER_QUEUE: queueName,
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,6 @@ import { handleShutdown } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { createHttpTerminator } from 'http-terminator';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { createApp } from './create-app.js';
@@ -14,9 +13,7 @@ import { createRequestRedis } from './request-redis.js';
 
 // The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
-// Asynchronous stdout: a line per request written synchronously would cost a syscall per request on the hot path;
-// sonic-boom batches lines while a write is in flight and flushes what is left when the process exits.
-const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL, destination: pino.destination({ dest: 1, sync: false }) });
+const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL });
 
 if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
   logger.warn('INGEST_API_KEYS is empty in production: anyone who can reach the API can post events. Set INGEST_API_KEYS.');

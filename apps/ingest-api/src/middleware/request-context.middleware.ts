@@ -44,11 +44,17 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
         if (endpoint) metrics.eventsRejected.inc({ endpoint, code: failure.code });
       }
       const line = { requestId, method: ctx.method, path: ctx.path, status, durationMs: Math.round(durationMs * 100) / 100 };
-      if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
+      // An outage (503) is logged without a stack: during one, every request fails the same way.
+      if (status === 503) logger.warn({ ...line, code: failure?.code, reason: reasonOf(failure?.err) }, 'request failed');
+      else if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
       else if (failure) logger.info({ ...line, code: failure.code }, 'request refused');
       else logger.info(line, 'request');
     }
   };
+}
+
+function reasonOf(err: unknown): string | undefined {
+  return err instanceof Error ? err.message : undefined;
 }
 
 /** The matched route pattern, so `/api/v1/events/<uuid>` is one label value, not one per event. */

@@ -13,6 +13,7 @@ import type { PendingRetries } from './pending-retries.js';
 import { brief, retryInPlace } from './retry-in-place.js';
 import { sortEntries, type EntryFailure, type SortedEntries, type ValidEntry } from './sort-entries.js';
 import { isTransientFailure } from './transient.js';
+import { holdEntries } from './hold-entries.js';
 
 /** Settings of {@link BatchHandler}. */
 export interface BatchHandlerOptions extends DeadLetterContext {
@@ -107,7 +108,7 @@ export class BatchHandler {
         logger,
         isRetryable: isTransientFailure,
         onFailure: () => stats.count('errors', 1, 'transient'),
-        whileWaiting: this.#holder(valid.map(({ entry }) => entry.id)),
+        whileWaiting: holdEntries(this.#deps, valid.map(({ entry }) => entry.id)),
         whileWaitingEveryMs: Math.min(1000, this.#deps.options.claimMinIdleMs / 3),
       });
       if (result === STOPPED) return STOPPED;
@@ -187,27 +188,5 @@ export class BatchHandler {
       stats.count('errors', 1, isNoGroupError(err) ? 'nogroup' : 'redis');
       logger.error({ error: brief(err), count: ids.length }, 'XACK failed; the entries will be delivered again (idempotent)');
     }
-  }
-
-  /**
-   * While a batch is held through an outage, keeps its entries' idle time low (XCLAIM to self with JUSTID, which does
-   * not count as a delivery) so that other replicas' idle claims do not take them over and bump their delivery counts.
-   */
-  #holder(ids: string[]): () => Promise<void> {
-    const { redis, logger, options, heartbeat, heldElsewhere } = this.#deps;
-    let lastRefreshAt = Date.now();
-    return async () => {
-      heartbeat();
-      const now = Date.now();
-      if (now - lastRefreshAt < options.claimMinIdleMs / 3) return;
-      lastRefreshAt = now;
-      const all = [...ids, ...(heldElsewhere?.() ?? [])];
-      try {
-        // Min idle of a quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica just took is not.
-        await redis.xclaim(options.stream, options.group, options.consumer, Math.floor(options.claimMinIdleMs / 4), ...all, 'JUSTID');
-      } catch (err) {
-        logger.debug({ error: brief(err) }, 'Could not refresh the idle time of held entries');
-      }
-    };
   }
 }

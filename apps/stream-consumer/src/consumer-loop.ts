@@ -23,8 +23,6 @@ export interface ConsumerLoopDeps {
   logger: Logger;
   /** Aborts when shutdown begins: no new reads. */
   signal: AbortSignal;
-  /** Aborts when shutdown stops waiting for Redis. */
-  abandon: AbortSignal;
   /** `batchConcurrency`: batches handled at once (their Postgres work overlaps); 1 handles them strictly one after another. */
   options: { stream: string; group: string; consumer: string; readCount: number; blockMs: number; batchConcurrency: number };
 }
@@ -155,7 +153,7 @@ export class ConsumerLoop {
 
   /** Entries delivered to this consumer before a crash or restart are handled before anything new (XREADGROUP ... 0). */
   async #drainOwnPending(): Promise<void> {
-    const { redis, keeper, logger, signal, abandon, options } = this.#deps;
+    const { redis, keeper, logger, signal, options } = this.#deps;
     let after = '0';
     let total = 0;
     for (let failures = 0; !signal.aborted; ) {
@@ -163,7 +161,7 @@ export class ConsumerLoop {
       let entries: StreamEntry[] | typeof STOPPED;
       try {
         const page = readOwnPending(redis, { stream: options.stream, group: options.group, consumer: options.consumer, count: options.readCount, after });
-        entries = await unlessStopped(page, abandon);
+        entries = await unlessStopped(page, signal);
       } catch (err) {
         // A group that had to be re-created has no pending entries: nothing left to drain.
         if (isNoGroupError(err)) return void (await keeper.recover('XREADGROUP 0'));

@@ -39,7 +39,7 @@ export interface ConsumerOptions {
   batchConcurrency?: number;
   /** DEAD_LETTER_ATTEMPTS, written into each dead-letter job's options. */
   deadLetterAttempts: number;
-  /** How long stop() waits for the batch in hand while Redis does not answer before leaving it pending. @defaultValue 6000 */
+  /** How long stop() waits for the batch in hand while Redis does not answer before leaving it pending. @defaultValue 5000 */
   stopGraceMs?: number;
 }
 
@@ -89,18 +89,18 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
 
   const retries = new PendingRetries();
   const keeper = new GroupKeeper({ redis, stream: options.stream, group: options.group, logger, signal });
-  let loop: ConsumerLoop | undefined;
-  const handler = new BatchHandler({
+  const handler: BatchHandler = new BatchHandler({
     redis, queue: deps.queue, db: deps.db, handlers: deps.handlers, logger, stats, retries, keeper, signal, abandon,
     options: { ...options, attempts: options.deadLetterAttempts },
-    heartbeat: () => loop?.beat(),
-    heldElsewhere: () => loop?.heldIds() ?? [],
+    // The loop is built below; these run only once it is.
+    heartbeat: (): void => loop.beat(),
+    heldElsewhere: (): string[] => loop.heldIds(),
   });
   const claimer = new IdleClaimer({
-    redis, logger, stats, keeper, retries, abandon,
+    redis, logger, stats, keeper, retries, signal,
     options: { ...options, minIdleMs: options.claimMinIdleMs, count: options.readCount, intervalMs: options.claimIntervalMs },
   });
-  loop = new ConsumerLoop({ redis, reader, handler, claimer, keeper, stats, logger, signal, abandon, options: { ...options, batchConcurrency: options.batchConcurrency ?? 2 } });
+  const loop: ConsumerLoop = new ConsumerLoop({ redis, reader, handler, claimer, keeper, stats, logger, signal, options: { ...options, batchConcurrency: options.batchConcurrency ?? 2 } });
 
   let started: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
@@ -114,7 +114,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     logger.info({ handlerTypes: deps.handlers.listRegisteredTypes(), readCount: options.readCount, blockMs: options.blockMs }, 'Event consumer started');
     startHousekeeping({ redis, stats, logger, signal, options });
     running = true;
-    void (loop as ConsumerLoop)
+    void loop
       .run()
       .catch((err: unknown) => logger.fatal({ err }, 'Consumer loop ended unexpectedly'))
       .finally(() => {
@@ -124,7 +124,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   };
 
   const stop = async (): Promise<void> => {
-    const graceMs = options.stopGraceMs ?? 6000;
+    const graceMs = options.stopGraceMs ?? 5000;
     logger.info({ graceMs }, 'Stopping the consumer: no new reads; finishing the batch in hand');
     stopping.abort();
     // Ends a blocked XREADGROUP at once. Entries it had already been sent stay pending for this consumer: not lost.
@@ -145,6 +145,6 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     stop: () => (stopped ??= stop()),
     done,
     stats,
-    isAlive: () => running && !signal.aborted && Date.now() - (loop as ConsumerLoop).heartbeatAt < Math.max(60_000, 3 * options.blockMs),
+    isAlive: () => running && !signal.aborted && Date.now() - loop.heartbeatAt < Math.max(60_000, 3 * options.blockMs),
   };
 }

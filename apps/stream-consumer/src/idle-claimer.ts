@@ -14,8 +14,8 @@ export interface IdleClaimerDeps {
   stats: ConsumerStats;
   keeper: GroupKeeper;
   retries: PendingRetries;
-  /** Aborts when shutdown stops waiting for Redis. */
-  abandon: AbortSignal;
+  /** Aborts when shutdown begins: a claim still waiting for Redis is given up (whatever it took stays pending, to be claimed again). */
+  signal: AbortSignal;
   options: { stream: string; group: string; consumer: string; minIdleMs: number; count: number; intervalMs: number; retryDelayMs: number };
 }
 
@@ -58,10 +58,10 @@ export class IdleClaimer {
   }
 
   async #claim(): Promise<StreamEntry[]> {
-    const { redis, logger, stats, keeper, abandon, options } = this.#deps;
+    const { redis, logger, stats, keeper, signal, options } = this.#deps;
     try {
       const claim = claimIdle(redis, { stream: options.stream, group: options.group, consumer: options.consumer, minIdleMs: options.minIdleMs, count: options.count });
-      const result = await unlessStopped(claim, abandon);
+      const result = await unlessStopped(claim, signal);
       if (result === STOPPED) return [];
       if (result.deletedIds.length > 0) {
         stats.count('lost', result.deletedIds.length);
@@ -80,9 +80,9 @@ export class IdleClaimer {
   }
 
   async #reclaim(ids: string[]): Promise<StreamEntry[]> {
-    const { redis, logger, stats, keeper, retries, abandon, options } = this.#deps;
+    const { redis, logger, stats, keeper, retries, signal, options } = this.#deps;
     try {
-      const result = await unlessStopped(reclaimForRetry(redis, options, ids), abandon);
+      const result = await unlessStopped(reclaimForRetry(redis, options, ids), signal);
       if (result === STOPPED) return [];
       if (result.deletedIds.length > 0) {
         stats.count('lost', result.deletedIds.length);

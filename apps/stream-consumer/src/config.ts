@@ -1,28 +1,23 @@
 import { commonFields, defaultConsumerName, intField, parseEnv, type Env } from '@sluice/config';
 import { z } from 'zod';
 
-/** An integer with a default: never undefined (intField's declared type also covers its no-default form). */
-function count(fallback: number, min: number, max?: number): z.ZodType<number> {
-  return intField(fallback, min, max) as z.ZodType<number>;
-}
-
 const schema = z.object({
   ...commonFields,
   CONSUMER_GROUP: z.string().default('event-processors'),
   CONSUMER_NAME: z.string().default(defaultConsumerName()),
-  MAX_DELIVERIES: count(3, 1),
-  CLAIM_MIN_IDLE_MS: count(60_000, 1),
-  READ_COUNT: count(1000, 1, 10_000),
-  BLOCK_MS: count(5000, 1, 60_000),
-  DEAD_LETTER_ATTEMPTS: count(5, 1),
+  MAX_DELIVERIES: intField(3, 1),
+  CLAIM_MIN_IDLE_MS: intField(60_000, 1),
+  READ_COUNT: intField(1000, 1, 10_000),
+  BLOCK_MS: intField(5000, 1, 60_000),
+  DEAD_LETTER_ATTEMPTS: intField(5, 1),
   METRICS_PORT: intField(undefined, 0, 65535),
   // Not in the contract's table: tuning knobs of this app, documented in the README.
-  CLAIM_INTERVAL_MS: count(5000, 10),
-  RETRY_DELAY_MS: count(1000, 0),
-  TRIM_INTERVAL_MS: count(30_000, 100),
-  STATS_INTERVAL_MS: count(60_000, 100),
-  BATCH_CONCURRENCY: count(2, 1, 8),
-  DB_POOL_MAX: count(4, 1, 100),
+  CLAIM_INTERVAL_MS: intField(5000, 10),
+  RETRY_DELAY_MS: intField(1000, 0),
+  TRIM_INTERVAL_MS: intField(30_000, 100),
+  STATS_INTERVAL_MS: intField(60_000, 100),
+  BATCH_CONCURRENCY: intField(2, 1, 8),
+  DB_POOL_MAX: intField(4, 1, 100),
 });
 
 /** The stream consumer's configuration, parsed once from the environment. */

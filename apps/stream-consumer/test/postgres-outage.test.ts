@@ -70,5 +70,5 @@ describe('stream consumer: a Postgres outage', () => {
     expect(await deadLetterJobs(dlq.queue)).toHaveLength(0);
     for (const { consumer } of consumers) expect(consumer.stats.snapshot().deadLettered).toBe(0);
     expect(consumers.some((c) => c.logs.text().includes('Recovered: Processing a batch succeeded'))).toBe(true);
-  });
+  }, 60_000);
 });

@@ -103,4 +103,24 @@ describe('stream consumer: Redis restarts, lost connections and lost groups (pri
     // Re-created at 0, the group re-delivered what had been processed already: duplicates, not losses.
     expect(consumer.stats.snapshot().duplicates).toBeGreaterThan(0);
   });
+
+  it('does not spin when its group keeps disappearing, and carries on once it stays', async () => {
+    const { stream, group, logs } = await start('vanish');
+    const source = uniqueKey('src');
+    // Destroy the group as fast as Redis allows for a second and a half: without backoff this would be a hot loop.
+    for (const until = Date.now() + 1500; Date.now() < until; ) {
+      await redis.xgroup('DESTROY', stream, group).catch(() => undefined);
+      await publish(redis, stream, [streamEvent({ source })]);
+    }
+    const recoveries = logs.entries().filter((e) => e.msg === 'Consumer group missing (NOGROUP); re-creating it at id 0');
+    expect(recoveries.length).toBeGreaterThan(0);
+    expect(recoveries.length).toBeLessThan(200);
+    expect(recoveries.some((e) => Number(e.repeats) > 0)).toBe(true);
+    await publish(redis, stream, [streamEvent({ source })]);
+    const published = Number(await redis.xlen(stream));
+    await waitFor(async () => (await eventRows(db, source)) === published && (await pendingCount(redis, stream, group)) === 0, {
+      what: 'every event of the stream stored',
+      timeoutMs: 20_000,
+    });
+  });
 });

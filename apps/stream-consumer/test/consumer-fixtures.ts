@@ -131,6 +131,8 @@ export async function startConsumer(options: {
     close: () =>
       (closed ??= (async () => {
         await consumer.stop();
+        // Queue keys (BullMQ writes a meta key as soon as it connects) must not outlive the test.
+        await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close().catch(() => undefined);
         redis.disconnect();
         queueConnection.disconnect();

@@ -8,7 +8,8 @@ import { benchConsumer } from '../bench/bench-consumer.js';
 const adminUrl = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice';
 const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const count = Number(process.env.BENCH_EVENTS ?? 200_000);
-const readCounts = (process.env.BENCH_READ_COUNTS ?? '250,500,1000,2000').split(',').map(Number);
+const readCounts = (process.env.BENCH_READ_COUNTS ?? '500,1000,2000').split(',').map(Number);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 const databaseUrl = new URL(adminUrl);
 databaseUrl.pathname = '/sluice_bench';
@@ -19,10 +20,16 @@ await migrateToLatest(db);
 await db.destroy();
 
 const results = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, consumer: [], api: undefined };
-for (const readCount of readCounts) {
-  const result = await benchConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount });
-  console.log(`consumer READ_COUNT=${readCount}: ${count} events in ${result.seconds.toFixed(2)} s = ${result.eventsPerSecond} events/s`);
-  results.consumer.push(result);
+for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCounts) {
+  const rates = [];
+  for (let run = 0; run < runs; run += 1) {
+    const result = await benchConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount });
+    console.log(`consumer READ_COUNT=${readCount} run ${run + 1}: ${count} events in ${result.seconds} s = ${result.eventsPerSecond} events/s (${result.eventsPerSecondWithStartup}/s counting process start-up)`);
+    rates.push(result);
+  }
+  const median = rates.map((r) => r.eventsPerSecond).sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+  console.log(`consumer READ_COUNT=${readCount}: median ${median} events/s`);
+  results.consumer.push({ readCount, medianEventsPerSecond: median, runs: rates });
 }
 if (process.env.BENCH_SKIP_API !== '1') {
   results.api = await benchApi({ databaseUrl: databaseUrl.toString(), redisUrl });

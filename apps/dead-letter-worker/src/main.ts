@@ -2,7 +2,7 @@ import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
 import { createHandlerRegistry } from '@sluice/process-event';
-import { handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
+import { closeInOrder, handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from './config.js';
@@ -47,7 +47,7 @@ let ops: OpsServer | undefined;
 
 /** Closes everything in order, each step on its own so one failure does not leave the rest open (BullMQ's rule). */
 async function close(): Promise<void> {
-  const steps: Array<[string, () => Promise<unknown>]> = [
+  await closeInOrder(logger, [
     // First, so the jobs in hand finish (or fail and are recorded) before the connections go.
     ['worker', () => worker.close()],
     ['ops server', async () => ops?.close()],
@@ -55,14 +55,7 @@ async function close(): Promise<void> {
     ['database', () => db.destroy()],
     // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
     ['redis', async () => [workerRedis.disconnect(), opsRedis.disconnect()]],
-  ];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      logger.error({ err, step: name }, 'Error while shutting down');
-    }
-  }
+  ]);
 }
 
 // Registered before anything is awaited, so a SIGTERM during start-up (Redis not up yet) still shuts down cleanly.

@@ -4,7 +4,7 @@ import type { DeadLetterData } from '@sluice/dead-letter';
 import { createLogger } from '@sluice/logger';
 import { createHandlerRegistry } from '@sluice/process-event';
 import { createRedisClient } from '@sluice/redis-stream';
-import { handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
+import { closeInOrder, handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { loadConfig } from './config.js';
 import { createConsumer } from './consumer.js';
@@ -62,7 +62,7 @@ let ops: OpsServer | undefined;
 
 /** Closes everything in order, each step on its own and time-boxed, so one failure or hang does not leave the rest open. */
 async function close(): Promise<void> {
-  const steps: Array<[string, () => Promise<unknown>]> = [
+  await closeInOrder(logger, [
     // First: stop reading and finish the batch in hand while every client is still open.
     ['consumer', () => consumer.stop()],
     ['ops server', async () => ops?.close()],
@@ -70,14 +70,7 @@ async function close(): Promise<void> {
     ['database', () => withTimeout(db.destroy(), 1000, 'closing the pool')],
     // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
     ['redis', async () => [redis.disconnect(), queueConnection.disconnect()]],
-  ];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      logger.error({ err, step: name }, 'Error while shutting down');
-    }
-  }
+  ]);
 }
 
 // Registered before anything is awaited, so a SIGTERM during start-up (Redis not up yet) still shuts down cleanly.

@@ -75,6 +75,20 @@ describe('createRedisClient', () => {
     }
   });
 
+  it('auto-pipelines only when asked, and concurrent publishes on such a client all land', async () => {
+    expect(track(createRedisClient({ url: testRedisUrl(), profile: 'request' })).options.enableAutoPipelining).toBe(false);
+    const stream = uniqueKey('auto-pipeline');
+    const redis = track(createRedisClient({ url: testRedisUrl(), profile: 'request', autoPipelining: true }));
+    expect(redis.options.enableAutoPipelining).toBe(true);
+    try {
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => publish(redis, stream, { n })));
+      expect(new Set(ids).size).toBe(20);
+      expect(await redis.xlen(stream)).toBe(20);
+    } finally {
+      await redis.del(stream);
+    }
+  });
+
   it('names the consumer <hostname>-<pid>', () => {
     expect(defaultConsumerName()).toMatch(new RegExp(`-${process.pid}$`));
   });

@@ -36,7 +36,10 @@ if (process.env.BENCH_SKIP_API !== '1') {
   console.log(`api: ingest-api ${results.api.ingestApi.requestsPerSecond} req/s (p99 ${results.api.ingestApi.p99Ms} ms), bare Koa ${results.api.bareKoa.requestsPerSecond} req/s (p99 ${results.api.bareKoa.p99Ms} ms), ratio ${results.api.ratio}`);
 }
 console.log(JSON.stringify(results, null, 2));
-const client = new pg.Client({ connectionString: adminUrl });
+// The maintenance database: the one in DATABASE_URL need not exist (the apps create it on migrate, the bench does not).
+const maintenanceUrl = new URL(adminUrl);
+maintenanceUrl.pathname = '/postgres';
+const client = new pg.Client({ connectionString: maintenanceUrl.toString() });
 await client.connect();
 await client.query('drop database if exists sluice_bench with (force)');
 await client.end();

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
-import { handleShutdown } from '@sluice/runtime';
+import { closeInOrder, handleShutdown } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { createHttpTerminator } from 'http-terminator';
 import { Redis } from 'ioredis';
@@ -49,21 +49,14 @@ const terminator = createHttpTerminator({ server, gracefulTerminationTimeout: 50
 
 /** Closes everything in order, each step on its own so one failure does not leave the rest open. */
 async function close(): Promise<void> {
-  const steps: Array<[string, () => Promise<unknown>]> = [
+  await closeInOrder(logger, [
     // First: stop accepting and let the requests in flight finish (they still need Redis and Postgres).
     ['http server', () => terminator.terminate()],
     ['dead-letter queue', async () => deadLetterQueue?.close()],
     ['database', () => db.destroy()],
     // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
     ['redis', async () => [redis.disconnect(), boardRedis?.disconnect()]],
-  ];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      logger.error({ err, step: name }, 'Error while shutting down');
-    }
-  }
+  ]);
 }
 
 // Registered before anything is awaited, so a SIGTERM during start-up still shuts down cleanly.

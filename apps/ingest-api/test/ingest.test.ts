@@ -55,6 +55,18 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       expect((await t.streamEvents()).at(-1)?.event_id).toBe(res.body.event_id);
     });
 
+    it('stores exactly the parsed body plus event_id and received_at, whatever the body\'s layout', async () => {
+      // The stream entry is spliced from the body's text (no second serialisation): pretty-printing, escapes,
+      // a key that is repeated (JSON.parse keeps the last) and whitespace after the object must all come out as parsed.
+      const raw = '{\n  "event_type": "cli.command",\n  "source": "te\\u0073t",\n  "payload": {"a": 1, "a": 2, "s": "}\\"}"}\n}\n\t ';
+      const res = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').serialize((data: unknown) => data as string).send(raw);
+      expect(res.status).toBe(202);
+      const stored = (await t.streamEvents()).at(-1);
+      expect(stored).toEqual({ ...JSON.parse(raw), event_id: res.body.event_id, received_at: expect.any(String) });
+      expect(stored?.source).toBe('test');
+      expect(stored?.payload).toEqual({ a: 2, s: '}"}' });
+    });
+
     it('accepts the same event_id twice (idempotency is the consumer\'s insert)', async () => {
       const sent = event({ event_id: '0193a0c4-0000-7000-8000-000000000001' });
       expect((await t.http.post('/api/v1/events').send(sent)).status).toBe(202);

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Fills `stream` with `count` events through pipelined XADDs (the API's entry shape). */
-async function fillStream(redis, stream, count) {
+export async function fillStream(redis, stream, count) {
   const receivedAt = new Date().toISOString();
   for (let done = 0; done < count; done += 1000) {
     const pipeline = redis.pipeline();

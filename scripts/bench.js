@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { benchApi } from '../bench/bench-api.js';
 import { benchConsumer } from '../bench/bench-consumer.js';
+import { benchBareConsumer } from '../bench/bench-consumer-bare.js';
 
 const adminUrl = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice';
 const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
@@ -19,7 +20,14 @@ const db = createDb({ url: databaseUrl.toString(), max: 1 });
 await migrateToLatest(db);
 await db.destroy();
 
-const results = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, consumer: [], api: undefined };
+const results = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, consumer: [], bareConsumer: undefined, api: undefined };
+if (process.env.BENCH_SKIP_CONSUMER !== '1') {
+  // The machine's reference first: the simplest batched loop, at the default READ_COUNT.
+  const rates = [];
+  for (let run = 0; run < runs; run += 1) rates.push((await benchBareConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount: 1000 })).eventsPerSecond);
+  results.bareConsumer = { readCount: 1000, medianEventsPerSecond: rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)], runs: rates };
+  console.log(`bare batched loop READ_COUNT=1000: ${rates.join(', ')} events/s, median ${results.bareConsumer.medianEventsPerSecond}`);
+}
 for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCounts) {
   const rates = [];
   for (let run = 0; run < runs; run += 1) {
@@ -28,7 +36,8 @@ for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCount
     rates.push(result);
   }
   const median = rates.map((r) => r.eventsPerSecond).sort((a, b) => a - b)[Math.floor(rates.length / 2)];
-  console.log(`consumer READ_COUNT=${readCount}: median ${median} events/s`);
+  const ratio = results.bareConsumer ? ` (${(median / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)` : '';
+  console.log(`consumer READ_COUNT=${readCount}: median ${median} events/s${ratio}`);
   results.consumer.push({ readCount, medianEventsPerSecond: median, runs: rates });
 }
 if (process.env.BENCH_SKIP_API !== '1') {

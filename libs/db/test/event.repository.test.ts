@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@sluice/test-support';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, findEventById, insertMany, migrateToLatest, type Database, type EventInsertRow } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findEventById, insertMany, type Database, type EventInsertRow } from '../src/index.js';
+import { useMigratedDb } from './migrated-db.js';
 
-let database: TestDatabase;
+const migratedDb = useMigratedDb();
 let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb({ url: database.url, max: 2 });
-  await migrateToLatest(db);
-});
-
-afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
+beforeAll(() => {
+  db = migratedDb();
 });
 
 function row(overrides: Partial<EventInsertRow> = {}): EventInsertRow {

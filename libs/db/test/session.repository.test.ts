@@ -1,20 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '@sluice/test-support';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, endSessions, findSessionById, migrateToLatest, startSessions, type Database } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { endSessions, findSessionById, startSessions, type Database } from '../src/index.js';
+import { useMigratedDb } from './migrated-db.js';
 
-let database: TestDatabase;
+const migratedDb = useMigratedDb();
 let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb({ url: database.url, max: 2 });
-  await migrateToLatest(db);
-});
-
-afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
+beforeAll(() => {
+  db = migratedDb();
 });
 
 const T1 = '2026-11-22T10:00:00Z';

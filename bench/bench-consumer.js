@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Fills `stream` with `count` events through pipelined XADDs (the API's entry shape). */
-export async function fillStream(redis, stream, count) {
+async function fillStream(redis, stream, count) {
   const receivedAt = new Date().toISOString();
   for (let done = 0; done < count; done += 1000) {
     const pipeline = redis.pipeline();
@@ -50,17 +50,23 @@ function startedAt(child) {
   });
 }
 
-/** Runs one drain and returns the rate with and without process start-up. */
-export async function benchConsumer({ databaseUrl, redisUrl, count, readCount }) {
-  const stream = `bench-${randomUUID()}`;
-  const group = `bench-${randomUUID()}`;
-  const queue = `bench-dlq-${randomUUID()}`;
+/** Empties the tables (and checkpoints, so a run does not pay for the last one's writes), then fills `stream`. */
+export async function prepareRun({ databaseUrl, redisUrl, stream, count }) {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   await db.query('truncate events, sessions cascade');
   await db.query('checkpoint');
   const redis = new Redis(redisUrl);
   await fillStream(redis, stream, count);
+  return { db, redis };
+}
+
+/** Runs one drain and returns the rate with and without process start-up. */
+export async function benchConsumer({ databaseUrl, redisUrl, count, readCount }) {
+  const stream = `bench-${randomUUID()}`;
+  const group = `bench-${randomUUID()}`;
+  const queue = `bench-dlq-${randomUUID()}`;
+  const { db, redis } = await prepareRun({ databaseUrl, redisUrl, stream, count });
 
   const spawned = performance.now();
   const child = spawn(process.execPath, ['apps/stream-consumer/dist/main.js'], {

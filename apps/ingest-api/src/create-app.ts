@@ -11,12 +11,10 @@ import type { Db } from './db-types.js';
 import { bearerAuthMiddleware } from './middleware/bearer-auth.middleware.js';
 import { BOARD_PATH, bullBoardMiddleware } from './middleware/bull-board.middleware.js';
 import { errorMiddleware } from './middleware/error.middleware.js';
-import { exactRouteMiddleware } from './middleware/exact-route.middleware.js';
 import { requestContextMiddleware } from './middleware/request-context.middleware.js';
 import { registerEventRoutes } from './routes/events.routes.js';
 import { HEALTH_PATH, registerHealthRoutes } from './routes/health.routes.js';
 import { registerMetricsRoutes } from './routes/metrics.routes.js';
-import { POST_EVENT_PATH, postEventHandler } from './routes/post-event.handler.js';
 import { registerSessionRoutes } from './routes/sessions.routes.js';
 
 /** Everything the app uses, created (and closed) by whoever calls {@link createApp}: `main.ts`, or a test. */
@@ -70,10 +68,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   } else {
     logger.info({ path: BOARD_PATH }, 'Bull Board not mounted: set ADMIN_USER and ADMIN_PASSWORD to enable it');
   }
-  // 5. The single-event ingest, the hot path, ahead of the router's per-request matching (it is on the router too).
-  const postEvent = postEventHandler({ redis, stream: config.STREAM_KEY, metrics, maxEventBytes: config.MAX_EVENT_BYTES });
-  app.use(exactRouteMiddleware('POST', POST_EVENT_PATH, postEvent));
-  // 6. The API. Health goes first so `/events/health` is not taken for an event id.
+  // 5. The API. Health goes first so `/events/health` is not taken for an event id.
   const router = new Router<AppState>();
   registerHealthRoutes(router, { redis, db, logger });
   registerEventRoutes(router, {
@@ -84,7 +79,6 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     maxEventBytes: config.MAX_EVENT_BYTES,
     maxBatchEvents: config.MAX_BATCH_EVENTS,
     maxBatchBytes: config.MAX_BATCH_BYTES,
-    postEvent,
   });
   registerSessionRoutes(router, { db, maxTranscriptBytes: config.MAX_TRANSCRIPT_BYTES });
   registerMetricsRoutes(router, metrics.registry);

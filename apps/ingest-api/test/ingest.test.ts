@@ -56,8 +56,8 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
     });
 
     it('stores exactly the parsed body plus event_id and received_at, whatever the body\'s layout', async () => {
-      // The stream entry is spliced from the body's text (no second serialisation): pretty-printing, escapes,
-      // a key that is repeated (JSON.parse keeps the last) and whitespace after the object must all come out as parsed.
+      // Pretty-printing, escapes, a repeated key (JSON.parse keeps the last) and whitespace after the object: the
+      // stream entry holds what the body parses to, never the client's text.
       const raw = '{\n  "event_type": "cli.command",\n  "source": "te\\u0073t",\n  "payload": {"a": 1, "a": 2, "s": "}\\"}"}\n}\n\t ';
       const res = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').serialize((data: unknown) => data as string).send(raw);
       expect(res.status).toBe(202);

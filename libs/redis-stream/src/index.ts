@@ -14,7 +14,7 @@ export {
 export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError } from './redis-error-kinds.js';
 export { ensureGroup } from './consumer-group.js';
 export { defaultConsumerName } from './consumer-name.js';
-export { publish, publishBatch, publishJson, NOT_SENT_REASON, type PublishBatchOptions, type PublishBatchResult } from './stream-publisher.js';
+export { publish, publishBatch, NOT_SENT_REASON, type PublishBatchOptions, type PublishBatchResult } from './stream-publisher.js';
 export { decodeEntry, encodeEvent, EVENT_FIELD, DELETED_REASON, type StreamEntry, type RawEntry } from './entry-decoder.js';
 export { read, readOwnPending, type ReadOptions, type ReadOwnPendingOptions } from './stream-reader.js';
 export { ack } from './stream-ack.js';

@@ -36,14 +36,7 @@ function encodeOrThrow(event: object): string {
  * the event cannot be serialised.
  */
 export async function publish(redis: Redis, stream: string, event: object): Promise<string> {
-  return publishJson(redis, stream, encodeOrThrow(event));
-}
-
-/**
- * {@link publish} for an event that is JSON text already (a caller that built it without a second serialisation).
- * The text must be one JSON object: readers decode it like any other entry and dead-letter it when it is not.
- */
-export async function publishJson(redis: Redis, stream: string, json: string): Promise<string> {
+  const json = encodeOrThrow(event);
   try {
     await ensureConnected(redis);
     const id = await redis.xadd(stream, '*', EVENT_FIELD, json);

@@ -7,7 +7,6 @@ import {
   NOT_SENT_REASON,
   publish,
   publishBatch,
-  publishJson,
   read,
   readOwnPending,
   type StreamEntry,
@@ -26,16 +25,6 @@ const pendingCount = async (stream: string, group: string) => Number(((await kit
 const events = (entries: StreamEntry[]) => entries.map((e) => (e.decoded ? e.event : e.reason));
 
 describe('publish, read, ack', () => {
-  it('publishJson stores JSON text as it is, and read decodes it like a published object', async () => {
-    const stream = kit.key('json');
-    await ensureGroup(kit.redis, stream, 'g');
-    const json = '{ "n" : 1, "s": "\\u00e9" }';
-    const id = await publishJson(kit.redis, stream, json);
-    expect(await kit.redis.xrange(stream, '-', '+')).toEqual([[id, ['event', json]]]);
-    const entries = await read(kit.redis, { stream, group: 'g', consumer: 'c', count: 10, blockMs: 100 });
-    expect(events(entries)).toEqual([{ n: 1, s: 'é' }]);
-  });
-
   it('publish adds one entry, a batch of 5 adds 5, read returns them parsed, ack lowers pending', async () => {
     const stream = kit.key('pub');
     expect(await ensureGroup(kit.redis, stream, 'g')).toBe('created');

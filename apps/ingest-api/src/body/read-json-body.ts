@@ -6,11 +6,9 @@ import { assertJsonContentType } from './content-type.js';
 /** A JSON object as it came in: a plain object, values not checked yet. */
 export type JsonBody = Record<string, unknown>;
 
-/** What {@link readJsonBody} returns: the object, its text and its size on the wire. */
+/** What {@link readJsonBody} returns: the object and its size on the wire. */
 export interface ReadBody {
   value: JsonBody;
-  /** The body as decoded text: the JSON `value` was parsed from. */
-  text: string;
   /** Bytes received (the body is never larger than the limit). */
   bytes: number;
 }
@@ -53,7 +51,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       details: [{ path: '', reason: `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }],
     });
   }
-  return { value: value as JsonBody, text, bytes: raw.length };
+  return { value: value as JsonBody, bytes: raw.length };
 }
 
 function tooLarge(limitBytes: number): ApiError {

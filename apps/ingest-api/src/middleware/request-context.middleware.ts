@@ -3,7 +3,6 @@ import type { Logger } from '@sluice/logger';
 import type { Middleware } from 'koa';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { AppContext, AppState } from '../app-state.js';
-import { createDurationRecorder } from './duration-recorder.js';
 
 /** A client's request id is kept when it is 1-128 visible ASCII characters; anything else could forge log lines. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -27,15 +26,10 @@ export interface RequestContextOptions {
  */
 export function requestContextMiddleware(options: RequestContextOptions): Middleware<AppState> {
   const { logger, metrics } = options;
-  // The routine lines hold only the primitive fields written below (never an object, a header or a body), so they
-  // skip the root logger's redaction: its wildcard paths re-parse and walk every field of every line, which cost
-  // about a tenth of an ingest request. Lines that carry an error object keep the redacting logger.
-  const lineLogger = logger.child({}, { redact: [] });
-  const recordDuration = createDurationRecorder(metrics.requestDuration);
   return async (ctx, next) => {
     const started = performance.now();
-    const incoming = ctx.req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const incoming = ctx.get('x-request-id');
+    const requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     try {
@@ -43,19 +37,18 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
     } finally {
       const durationMs = performance.now() - started;
       const status = ctx.status;
-      recordDuration(ctx.method, routeOf(ctx), status, durationMs / 1000);
+      metrics.requestDuration.observe({ method: ctx.method, route: routeOf(ctx), status }, durationMs / 1000);
       const failure = ctx.state.failure;
       if (failure && ctx.method === 'POST') {
         const endpoint = INGEST_ENDPOINTS.get(ctx.path);
         if (endpoint) metrics.eventsRejected.inc({ endpoint, code: failure.code });
       }
-      const rounded = Math.round(durationMs * 100) / 100;
-      const { method, path } = ctx;
+      const line = { requestId, method: ctx.method, path: ctx.path, status, durationMs: Math.round(durationMs * 100) / 100 };
       // An outage (503) is logged without a stack: during one, every request fails the same way.
-      if (status === 503) lineLogger.warn({ requestId, method, path, status, durationMs: rounded, code: failure?.code, reason: reasonOf(failure?.err) }, 'request failed');
-      else if (status >= 500) logger.error({ requestId, method, path, status, durationMs: rounded, code: failure?.code, err: failure?.err }, 'request failed');
-      else if (failure) lineLogger.info({ requestId, method, path, status, durationMs: rounded, code: failure.code }, 'request refused');
-      else lineLogger.info({ requestId, method, path, status, durationMs: rounded }, 'request');
+      if (status === 503) logger.warn({ ...line, code: failure?.code, reason: reasonOf(failure?.err) }, 'request failed');
+      else if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
+      else if (failure) logger.info({ ...line, code: failure.code }, 'request refused');
+      else logger.info(line, 'request');
     }
   };
 }
@@ -67,8 +60,7 @@ function reasonOf(err: unknown): string | undefined {
 /** The matched route pattern, so `/api/v1/events/<uuid>` is one label value, not one per event. */
 function routeOf(ctx: AppContext): string {
   // The board's own router sets a pattern relative to its mount point; one label covers all of it.
-  const path = ctx.path;
-  if (path === '/admin/queues' || path.startsWith('/admin/queues/')) return '/admin/queues';
+  if (ctx.path === '/admin/queues' || ctx.path.startsWith('/admin/queues/')) return '/admin/queues';
   const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
   return typeof matched === 'string' ? matched : 'unmatched';
 }

@@ -1,19 +1,16 @@
 import type Router from '@koa/router';
 import { findEventById } from '@sluice/db';
 import type { EventInput, StreamEvent } from '@sluice/process-event';
-import { publishBatch } from '@sluice/redis-stream';
+import { publish, publishBatch } from '@sluice/redis-stream';
 import type { Redis } from 'ioredis';
-import type { Middleware } from 'koa';
+import { v7 as uuidv7 } from 'uuid';
 import { ApiError } from '../api-error.js';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { AppState } from '../app-state.js';
 import { readJsonBody } from '../body/read-json-body.js';
 import type { Db } from '../db-types.js';
-import { isoNow } from '../iso-now.js';
-import { v7 as uuidV7 } from 'uuid';
-import { validateBatch } from '../validate-events.js';
+import { validateBatch, validateEvent } from '../validate-events.js';
 import { translateDbError } from './db-errors.js';
-import { POST_EVENT_PATH } from './post-event.handler.js';
 
 /** What the event routes need. */
 export interface EventRoutesDeps {
@@ -24,15 +21,13 @@ export interface EventRoutesDeps {
   maxEventBytes: number;
   maxBatchEvents: number;
   maxBatchBytes: number;
-  /** The `POST /api/v1/events` handler (see `post-event.handler.ts`), which create-app also mounts ahead of the router. */
-  postEvent: Middleware<AppState>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The stream entry's event: what was validated, with the id the client chose (or a v7 one) and the time received. */
 function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
-  return { ...input, event_id: input.event_id ?? uuidV7(), received_at: receivedAt };
+  return { ...input, event_id: input.event_id ?? uuidv7(), received_at: receivedAt };
 }
 
 /**
@@ -42,11 +37,19 @@ function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
 export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesDeps): void {
   const { redis, db, stream, metrics } = deps;
   const batchLimits = { maxEvents: deps.maxBatchEvents, maxEventBytes: deps.maxEventBytes };
-  router.post(POST_EVENT_PATH, deps.postEvent);
+
+  router.post('/api/v1/events', async (ctx) => {
+    const { value } = await readJsonBody(ctx.req, deps.maxEventBytes);
+    const event = toStreamEvent(validateEvent(value), new Date().toISOString());
+    await publish(redis, stream, event);
+    metrics.eventsAccepted.inc({ endpoint: 'single' });
+    ctx.status = 202;
+    ctx.body = { status: 'accepted', event_id: event.event_id };
+  });
 
   router.post('/api/v1/events/batch', async (ctx) => {
     const { value, bytes } = await readJsonBody(ctx.req, deps.maxBatchBytes);
-    const receivedAt = isoNow();
+    const receivedAt = new Date().toISOString();
     const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
     const result = await publishBatch(redis, stream, events, { atomic: true });
     // Validated events always serialise; if one ever did not, the atomic batch sent nothing: a bug, not the client's.

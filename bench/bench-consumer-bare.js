@@ -17,12 +17,13 @@ export async function benchBareConsumer({ databaseUrl, redisUrl, count, readCoun
     for (let done = 0; done < count; ) {
       const reply = await redis.xreadgroup('GROUP', 'g', 'bare', 'COUNT', readCount, 'STREAMS', stream, '>');
       const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) throw new Error(`bare loop: the stream ran dry after ${done} of ${count} events`);
       const rows = entries.map(([id, fields]) => {
         const event = JSON.parse(fields[1]);
         return { ...event, occurred_at: event.timestamp, stream_id: id };
       });
       await insertMany(db, rows);
-      if (entries.length > 0) await redis.xack(stream, 'g', ...entries.map(([id]) => id));
+      await redis.xack(stream, 'g', ...entries.map(([id]) => id));
       done += entries.length;
     }
     const seconds = (performance.now() - started) / 1000;

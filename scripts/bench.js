@@ -12,6 +12,9 @@ const count = Number(process.env.BENCH_EVENTS ?? 200_000);
 const readCounts = (process.env.BENCH_READ_COUNTS ?? '500,1000,2000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
+/** The middle value (the upper middle for an even count). */
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 const databaseUrl = new URL(adminUrl);
 databaseUrl.pathname = '/sluice_bench';
 const { ensureDatabase, createDb, migrateToLatest } = await import('@sluice/db');
@@ -25,7 +28,7 @@ if (process.env.BENCH_SKIP_CONSUMER !== '1') {
   // The machine's reference first: the simplest batched loop, at the default READ_COUNT.
   const rates = [];
   for (let run = 0; run < runs; run += 1) rates.push((await benchBareConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount: 1000 })).eventsPerSecond);
-  results.bareConsumer = { readCount: 1000, medianEventsPerSecond: rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)], runs: rates };
+  results.bareConsumer = { readCount: 1000, medianEventsPerSecond: median(rates), runs: rates };
   console.log(`bare batched loop READ_COUNT=1000: ${rates.join(', ')} events/s, median ${results.bareConsumer.medianEventsPerSecond}`);
 }
 for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCounts) {
@@ -35,10 +38,10 @@ for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCount
     console.log(`consumer READ_COUNT=${readCount} run ${run + 1}: ${count} events in ${result.seconds} s = ${result.eventsPerSecond} events/s (${result.eventsPerSecondWithStartup}/s counting process start-up)`);
     rates.push(result);
   }
-  const median = rates.map((r) => r.eventsPerSecond).sort((a, b) => a - b)[Math.floor(rates.length / 2)];
-  const ratio = results.bareConsumer ? ` (${(median / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)` : '';
-  console.log(`consumer READ_COUNT=${readCount}: median ${median} events/s${ratio}`);
-  results.consumer.push({ readCount, medianEventsPerSecond: median, runs: rates });
+  const middle = median(rates.map((r) => r.eventsPerSecond));
+  const ratio = results.bareConsumer ? ` (${(middle / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)` : '';
+  console.log(`consumer READ_COUNT=${readCount}: median ${middle} events/s${ratio}`);
+  results.consumer.push({ readCount, medianEventsPerSecond: middle, runs: rates });
 }
 if (process.env.BENCH_SKIP_API !== '1') {
   results.api = await benchApi({ databaseUrl: databaseUrl.toString(), redisUrl });

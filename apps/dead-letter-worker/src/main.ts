@@ -63,8 +63,9 @@ handleShutdown({ logger, close });
 
 try {
   if (config.METRICS_PORT !== undefined) {
-    const health = createHealthCheck({ redis: opsRedis, db });
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, health });
+    // Live while the worker runs; ready only when Redis and Postgres answer.
+    const live = async () => ({ ok: worker.isRunning(), worker: worker.isRunning() ? 'running' : 'stopped' });
+    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, live, ready: createHealthCheck({ redis: opsRedis, db }) });
   }
   await worker.waitUntilReady();
   logger.info(

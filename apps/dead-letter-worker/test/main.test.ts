@@ -33,7 +33,7 @@ describe('the built worker (node dist/main.js)', () => {
     await testDb?.drop();
   });
 
-  it('processes dead letters, serves /metrics and /healthz, and exits 0 within 10 s of SIGTERM', async () => {
+  it('processes dead letters, serves /metrics, /healthz and /readyz, and exits 0 within 10 s of SIGTERM', async () => {
     const queueName = uniqueKey('dlq-main');
     queue = new Queue(queueName, { connection: redis, prefix: 'bull' });
     const metricsPort = await freePort();
@@ -64,9 +64,12 @@ describe('the built worker (node dist/main.js)', () => {
     const job = await addDeadLetter(queue, eventDeadLetter(event));
     await waitFor(() => job.isCompleted(), { what: 'the dead letter to be processed by the app' });
 
-    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+    const live = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'ok', worker: 'running' });
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', redis: 'PONG', postgres: 'ok' });
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('sluice_dead_letter_completed_total{status="processed"} 1');
     expect(metrics).toContain(`bullmq_job_count{queue="${queueName}", state="completed"} 1`);

@@ -82,7 +82,8 @@ try {
     const [{ createConsumerMetrics }, { createHealthCheck }] = await Promise.all([import('./consumer-metrics.js'), import('./health-check.js')]);
     const metrics = createConsumerMetrics({ stats, backlog: () => groupBacklog(redis, config.STREAM_KEY, config.CONSUMER_GROUP) });
     const health = createHealthCheck({ redis, db, loopAlive: () => consumer.isAlive() });
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, health });
+    const live = async () => ({ ok: consumer.isAlive(), loop: consumer.isAlive() ? 'running' : 'stopped' });
+    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, live, ready: health });
     logger.info({ metricsPort: ops.port }, 'Serving /metrics and /healthz');
   }
   await consumer.start();

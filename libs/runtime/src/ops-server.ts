@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
-/** What `/healthz` reports: 200 when `ok`, 503 otherwise, with the details as JSON. */
+/** What a probe reports: 200 when `ok`, 503 otherwise, with the details as JSON. */
 export type HealthCheck = () => Promise<{ ok: boolean; [detail: string]: unknown }>;
 
 /** Options for {@link startOpsServer}. */
@@ -11,7 +11,10 @@ export interface OpsServerOptions {
   /** @defaultValue '0.0.0.0' */
   host?: string;
   registry: Registry;
-  health: HealthCheck;
+  /** `/healthz`, liveness: the process and its loop turn. An orchestrator restarts the process when it fails. */
+  live: HealthCheck;
+  /** `/readyz`, readiness: the dependencies answer and the app can do its work. Failing it takes the app out of rotation. */
+  ready: HealthCheck;
 }
 
 /** A running ops server. */
@@ -20,7 +23,7 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** Serves `/metrics` (Prometheus text) and `/healthz` for the workers, which have no HTTP API of their own. */
+/** Serves `/metrics` (Prometheus text), `/healthz` and `/readyz` for the workers, which have no HTTP API of their own. */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     void respond(options, req.url ?? '/').then(({ status, type, body }) => {
@@ -42,16 +45,18 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   };
 }
 
+async function probe(check: HealthCheck): Promise<{ status: number; type: string; body: string }> {
+  const result = await check();
+  const body = JSON.stringify({ status: result.ok ? 'ok' : 'unavailable', ...result });
+  return { status: result.ok ? 200 : 503, type: 'application/json', body };
+}
+
 async function respond(options: OpsServerOptions, url: string): Promise<{ status: number; type: string; body: string }> {
   const path = url.split('?')[0];
   try {
-    if (path === '/metrics') {
-      return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
-    }
-    if (path === '/healthz') {
-      const health = await options.health();
-      return { status: health.ok ? 200 : 503, type: 'application/json', body: JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health }) };
-    }
+    if (path === '/metrics') return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
+    if (path === '/healthz') return await probe(options.live);
+    if (path === '/readyz') return await probe(options.ready);
     return { status: 404, type: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'Not found' } }) };
   } catch (err) {
     return { status: 500, type: 'application/json', body: JSON.stringify({ error: { code: 'internal', message: (err as Error).message } }) };

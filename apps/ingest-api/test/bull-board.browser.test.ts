@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +7,9 @@ import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLett
 import { testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchRegistryChromium, type RegistryBrowser } from './support/registry-chromium.js';
 import { createMigratedDb, createTestApp, type TestApp, type TestDb } from './support/test-env.js';
 
 const OUTPUT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-output');
@@ -17,15 +17,6 @@ const ADMIN_USER = 'board-admin';
 const ADMIN_PASSWORD = 'browser-test-pw-4e1b';
 const PAYLOAD_TEXT = 'recognisable-payload-7f3a9c';
 const ERROR_TEXT = 'session.end handler rejected the event: recognisable-error-b52e10';
-
-/** Debian's chromium; the test fails (it never skips, and never downloads a browser) when it is not installed. */
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('chromium is not installed (apt-get install chromium); the Bull Board browser test needs it');
-  }
-}
 
 /** A tab of the job card (Error, Data, Logs...), whatever element the board renders it as. */
 function jobTab(page: Page, name: string) {
@@ -41,7 +32,7 @@ describe('Bull Board in a real browser', () => {
   let worker: Worker<DeadLetterData> | undefined;
   let t: TestApp;
   let server: http.Server;
-  let browser: Browser | undefined;
+  let chromium: RegistryBrowser | undefined;
 
   beforeAll(async () => {
     testDb = await createMigratedDb();
@@ -54,7 +45,7 @@ describe('Bull Board in a real browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
     await worker?.close();
@@ -66,8 +57,6 @@ describe('Bull Board in a real browser', () => {
   });
 
   it('shows a failed dead letter with its payload and error to a logged-in admin', async () => {
-    const executablePath = chromiumPath();
-
     // One dead letter, shaped as the stream consumer writes them, failed for good by a worker.
     const stream = uniqueKey('events-browser');
     const entryId = '1763805600000-0';
@@ -104,17 +93,19 @@ describe('Bull Board in a real browser', () => {
     await waitFor(() => job.isFailed(), { what: 'the dead letter to fail' });
     await worker.close();
 
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    // The Chromium that @sparticuz/chromium ships: no system package, no download.
+    chromium = await launchRegistryChromium();
+    const { browser } = chromium;
     const { port } = server.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
 
-    // Without credentials the browser gets the Basic challenge (headless chromium turns it into a navigation error).
+    // Without credentials the browser gets the Basic challenge and no board (the headless shell that
+    // @sparticuz/chromium ships shows the 401 page instead of a login prompt).
     const anonymous = await browser.newContext();
-    await expect((await anonymous.newPage()).goto(`${base}/admin/queues`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+    const anonymousPage = await anonymous.newPage();
+    const refused = await anonymousPage.goto(`${base}/admin/queues/queue/${queueName}?status=failed`);
+    expect(refused?.status()).toBe(401);
+    expect(await anonymousPage.locator('body').innerText()).not.toContain(deadLetterJobId(stream, entryId));
     const denied = await anonymous.request.get(`${base}/admin/queues`);
     expect(denied.status()).toBe(401);
     expect(denied.headers()['www-authenticate']).toBe('Basic realm="sluice-admin"');

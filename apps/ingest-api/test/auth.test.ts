@@ -65,7 +65,7 @@ describe('API keys and the admin board', () => {
       expect((await t.http.post('/api/v1/events/batch').set('Authorization', `bearer ${KEY_B}`).send({ events: [event] })).status).toBe(202);
     });
 
-    it('guards every /api/v1 route, known or not, but leaves health open', async () => {
+    it('guards every /api/v1 route, known or not, but leaves health and the probes open', async () => {
       for (const path of ['/api/v1/events/0193a0c4-0000-7000-8000-000000000001', '/api/v1/sessions/s1', '/api/v1/unknown']) {
         const res = await t.http.get(path);
         expect(res.status).toBe(401);
@@ -74,6 +74,10 @@ describe('API keys and the admin board', () => {
       const health = await t.http.get('/api/v1/events/health');
       expect(health.status).toBe(200);
       expect(health.body).toEqual({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+      const live = await t.http.get('/healthz');
+      expect([live.status, live.body]).toEqual([200, { status: 'ok' }]);
+      const ready = await t.http.get('/readyz');
+      expect([ready.status, ready.body]).toEqual([200, { status: 'ok', redis: 'PONG', postgres: 'ok' }]);
     });
   });
 

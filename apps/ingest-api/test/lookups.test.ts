@@ -156,7 +156,7 @@ describe('look-ups when the database fails', () => {
     }
   });
 
-  it('answers 503 with Retry-After when Postgres is unreachable, and health names Postgres', async () => {
+  it('answers 503 with Retry-After when Postgres is unreachable, and health and /readyz name Postgres', async () => {
     const port = await freePort();
     const down = createDb({ url: `postgres://postgres@127.0.0.1:${port}/nowhere`, connectionTimeoutMillis: 1000 });
     const t = await createTestApp({ db: down });
@@ -170,6 +170,11 @@ describe('look-ups when the database fails', () => {
       expect(health.body).toMatchObject({ status: 'unavailable', redis: 'PONG', postgres: 'unavailable' });
       expect(expectErrorBody(health.body).error.message).toMatch(/Postgres/);
       expect(health.text).not.toContain(String(port));
+      const ready = await t.http.get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ status: 'unavailable', redis: 'PONG', postgres: 'unavailable' });
+      expect(expectErrorBody(ready.body).error.message).toMatch(/Postgres/);
+      expect((await t.http.get('/healthz')).status).toBe(200);
     } finally {
       await t.close();
       await down.destroy();

@@ -77,6 +77,9 @@ describe('the built API (node dist/main.js)', () => {
     const health = await fetch(`${base}/api/v1/events/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+    // The probes answer without a key, and passing ones leave no line at the info level.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('process_cpu_user_seconds_total');
     expect(metrics).toContain(`sluice_stream_length{stream="${stream}"} 1`);
@@ -94,6 +97,7 @@ describe('the built API (node dist/main.js)', () => {
     const lines = output.split('\n').filter((line) => line.trim() !== '');
     expect(lines.every((line) => line.startsWith('{'))).toBe(true);
     expect(output).toContain('Bull Board mounted');
+    expect(output).not.toMatch(/"path":"\/(healthz|readyz)"/);
     for (const secret of [apiKey, adminPassword]) expect(output).not.toContain(secret);
   });
 

@@ -46,6 +46,11 @@ describe('Redis outage (a private redis-server, killed and restarted)', () => {
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ status: 'unavailable', redis: 'unavailable', postgres: 'ok' });
     expect(expectErrorBody(health.body).error.message).toMatch(/Redis/);
+    // Not ready, so it is taken out of rotation; still live, so it is not restarted.
+    const ready = await t.http.get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'unavailable', redis: 'unavailable', postgres: 'ok' });
+    expect((await t.http.get('/healthz')).status).toBe(200);
 
     // The same app instance: ioredis reconnects in the background, nothing is restarted.
     await redisServer.start();
@@ -59,5 +64,6 @@ describe('Redis outage (a private redis-server, killed and restarted)', () => {
     const health2 = await t.http.get('/api/v1/events/health');
     expect(health2.status).toBe(200);
     expect(health2.body).toEqual({ status: 'ok', redis: 'PONG', postgres: 'ok' });
+    expect((await t.http.get('/readyz')).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@ import type { Logger } from '@sluice/logger';
 import type { Middleware } from 'koa';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { AppContext, AppState } from '../app-state.js';
+import { PROBE_PATHS } from '../routes/health.routes.js';
 
 /** A client's request id is kept when it is 1-128 visible ASCII characters; anything else could forge log lines. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -13,6 +14,9 @@ const INGEST_ENDPOINTS: ReadonlyMap<string, string> = new Map([
   ['/api/v1/events/batch', 'batch'],
 ]);
 
+/** Orchestrators call these every few seconds: a passing probe is logged at debug, not as one line per call. */
+const PROBES: ReadonlySet<string> = new Set(Object.values(PROBE_PATHS));
+
 /** Options for {@link requestContextMiddleware}. */
 export interface RequestContextOptions {
   logger: Logger;
@@ -21,8 +25,9 @@ export interface RequestContextOptions {
 
 /**
  * First in the chain: gives every request its id (`x-request-id`, echoed when the client sent a sane one), and when
- * it is done writes exactly one log line (method, path, status, duration, id; never a header or a body) and
- * records the duration histogram. The error middleware runs inside it, so the id is known to every error body.
+ * it is done writes exactly one log line (method, path, status, duration, id; never a header or a body; a passing
+ * probe at debug level) and records the duration histogram. The error middleware runs inside it, so the id is known
+ * to every error body.
  */
 export function requestContextMiddleware(options: RequestContextOptions): Middleware<AppState> {
   const { logger, metrics } = options;
@@ -48,6 +53,7 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
       if (status === 503) logger.warn({ ...line, code: failure?.code, reason: reasonOf(failure?.err) }, 'request failed');
       else if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
       else if (failure) logger.info({ ...line, code: failure.code }, 'request refused');
+      else if (PROBES.has(ctx.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     }
   };

@@ -9,6 +9,9 @@ import { checkHealth } from '../health.js';
 /** The health route's path; open even when API keys are configured, so load balancers need no secret. */
 export const HEALTH_PATH = '/api/v1/events/health';
 
+/** Liveness and readiness probes for orchestrators, outside `/api/v1` and so open like the health route. */
+export const PROBE_PATHS = { live: '/healthz', ready: '/readyz' } as const;
+
 /** What the health route needs. */
 export interface HealthRoutesDeps {
   redis: Redis;
@@ -17,12 +20,17 @@ export interface HealthRoutesDeps {
 }
 
 /**
- * `GET /api/v1/events/health`: 200 `{"status":"ok","redis":"PONG","postgres":"ok"}`, or 503 naming the failing part
- * (`"redis":"unavailable"`) with the error body as well, so it reads like every other error. Why a part failed goes
- * to the log, not to the client: it may name hosts and ports. Registered before `/api/v1/events/:event_id`.
+ * `GET /api/v1/events/health` and `GET /readyz`: 200 `{"status":"ok","redis":"PONG","postgres":"ok"}`, or 503 naming
+ * the failing part (`"redis":"unavailable"`) with the error body as well, so it reads like every other error. Why a
+ * part failed goes to the log, not to the client: it may name hosts and ports. `GET /healthz`: 200 whenever the
+ * process can answer at all; a dependency outage is no reason to restart the API. Registered before
+ * `/api/v1/events/:event_id`.
  */
 export function registerHealthRoutes(router: Router<AppState>, deps: HealthRoutesDeps): void {
-  router.get(HEALTH_PATH, async (ctx) => {
+  router.get(PROBE_PATHS.live, (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get([HEALTH_PATH, PROBE_PATHS.ready], async (ctx) => {
     const report = await checkHealth(deps.redis, deps.db);
     const redis = report.redis.ok ? 'PONG' : 'unavailable';
     const postgres = report.postgres.ok ? 'ok' : 'unavailable';

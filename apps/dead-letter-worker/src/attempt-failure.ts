@@ -1,16 +1,9 @@
-import { classify } from '@sluice/process-event';
 import { UnrecoverableError } from 'bullmq';
-
-/** The failure taxonomy's verdict on one attempt. */
-export type FailureKind = 'transient' | 'permanent' | 'unknown';
 
 /** How one failed attempt is reported to BullMQ, to the logs and to the job's own log. */
 export interface AttemptFailure {
-  kind: FailureKind;
   /** True when no further attempt will follow. */
   final: boolean;
-  /** The original error, as an Error. */
-  cause: Error;
   /** What the processor throws: the original error to retry, an `UnrecoverableError` to stop. */
   thrown: Error;
   /** The job log line: attempt, verdict, error. */
@@ -19,8 +12,8 @@ export interface AttemptFailure {
 
 /** Where the attempt stands. */
 export interface AttemptContext {
-  /** The taxonomy's verdict when the caller already knows it (processEvent's `failed` outcome). */
-  kind?: FailureKind;
+  /** Whose fault it was: `data` never gets better, `code` may (a handler fixed and redeployed, a flaky dependency). */
+  verdict: 'data' | 'code';
   /** 1-based number of this attempt (`job.attemptsMade + 1`). */
   attempt: number;
   /** DEAD_LETTER_ATTEMPTS. */
@@ -29,16 +22,18 @@ export interface AttemptContext {
   jobAttempts: number;
 }
 
-/** Classifies a failed attempt and builds the error BullMQ should see. */
-export function toAttemptFailure(error: unknown, context: AttemptContext): AttemptFailure {
-  const cause = error instanceof Error ? error : new Error(String(error));
-  const kind = context.kind ?? classify(cause);
-  const exhausted = context.attempt >= Math.min(context.maxAttempts, context.jobAttempts);
-  const final = kind === 'permanent' || exhausted;
-  const verdict = kind === 'permanent' ? 'failed for good' : exhausted ? 'attempts exhausted, failed for good' : 'will retry';
+/**
+ * Decides what BullMQ sees for a failed attempt: a data fault, or the last allowed attempt, fails the job for good
+ * (`UnrecoverableError` skips the remaining attempts); a code fault before that is rethrown, so BullMQ retries it
+ * with the job's exponential backoff. Sink faults never get here: they pause the queue instead of spending attempts.
+ */
+export function toAttemptFailure(error: Error, context: AttemptContext): AttemptFailure {
   const limit = Math.min(context.maxAttempts, context.jobAttempts);
-  const logLine = `attempt ${context.attempt}/${limit} ${kind} error, ${verdict}: ${cause.name}: ${cause.message}`;
-  return { kind, final, cause, thrown: final ? unrecoverable(cause) : cause, logLine };
+  const exhausted = context.attempt >= limit;
+  const final = context.verdict === 'data' || exhausted;
+  const outcome = context.verdict === 'data' ? 'failed for good' : exhausted ? 'attempts exhausted, failed for good' : 'will retry';
+  const logLine = `attempt ${context.attempt}/${limit} ${context.verdict} fault, ${outcome}: ${error.name}: ${error.message}`;
+  return { final, thrown: final ? unrecoverable(error) : error, logLine };
 }
 
 /**

@@ -1,10 +1,9 @@
 import type { Database, Kysely } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
-import { processEvent, type HandlerRegistry } from '@sluice/process-event';
-import type { Job } from 'bullmq';
-import { decodeDeadLetter } from './decode-dead-letter.js';
-import { toAttemptFailure, type FailureKind } from './attempt-failure.js';
+import { processEntries, type HandlerRegistry, type RawEntry } from '@sluice/process-event';
+import { RateLimitError, type Job } from 'bullmq';
+import { toAttemptFailure } from './attempt-failure.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What a completed dead-letter job returns (its `returnvalue` in Bull Board). */
@@ -26,44 +25,50 @@ export interface DeadLetterProcessorDeps {
   attempts: number;
   logger: Logger;
   metrics?: WorkerMetrics;
+  /** Pauses the whole queue for `ms` (BullMQ's `queue.rateLimit`): what a sink fault does instead of spending attempts. */
+  pause: (ms: number) => Promise<void>;
+  /** Longest pause on a sink fault; pauses double from 1 s up to it while the sink stays broken. @defaultValue 10000 */
+  maxPauseMs?: number;
 }
 
 /**
- * The BullMQ processor: decode the stored entry, run `processEvent`, and turn failures into what BullMQ understands.
- * Permanent failures (and the last allowed attempt) are thrown as `UnrecoverableError`, so BullMQ fails the job at
- * once; transient and unknown ones are rethrown as they are, so BullMQ retries them with the job's backoff.
+ * The BullMQ processor: the same `processEntries` as the stream consumer, on the raw entry the job keeps, with the
+ * same verdicts. Stored or duplicate completes the job. A data fault fails it at once (`UnrecoverableError`); a code
+ * fault is retried with the job's backoff up to DEAD_LETTER_ATTEMPTS. A sink fault (Postgres down, read-only, a table
+ * missing) spends no attempt: the queue is paused (BullMQ's manual rate limit) and the job goes back to waiting, to
+ * be tried again when the pause is over, for as long as the sink stays broken.
  */
 export function createDeadLetterProcessor(deps: DeadLetterProcessorDeps): (job: DeadLetterJob) => Promise<DeadLetterResult> {
+  const maxPauseMs = deps.maxPauseMs ?? 10_000;
+  let sinkFaults = 0;
   return async (job) => {
     const attempt = job.attemptsMade + 1;
-    const logger = deps.logger.child({
-      jobId: job.id,
-      entryId: job.data?.entryId,
-      eventId: job.data?.eventId,
-      eventType: job.data?.eventType,
-      attempt,
-    });
-    let kind: FailureKind | undefined;
-    let error: unknown;
-    try {
-      const event = decodeDeadLetter(job.data);
-      const outcome = await processEvent({ db: deps.db, handlers: deps.handlers, logger }, event, job.data.entryId);
-      if (outcome.status !== 'failed') {
-        const result: DeadLetterResult = { status: outcome.status, eventId: event.event_id, eventType: event.event_type };
-        deps.metrics?.completed.inc({ status: outcome.status });
-        logger.info({ status: outcome.status }, 'Dead letter processed');
-        await appendJobLog(job, `attempt ${attempt}: ${outcome.status}`, logger);
-        return result;
-      }
-      kind = outcome.kind;
-      error = outcome.error;
-    } catch (err) {
-      error = err;
+    const data = job.data as Partial<DeadLetterData> | undefined;
+    const logger = deps.logger.child({ jobId: job.id, entryId: data?.entryId, eventId: data?.eventId, eventType: data?.eventType, attempt });
+    // Job data may also come from Bull Board's "add job", so nothing about its shape is taken for granted: fields that
+    // are missing or not an object decode as an undecodable entry, a data fault.
+    const entry = { id: String(data?.entryId ?? job.id), fields: (data?.fields ?? {}) as RawEntry['fields'] };
+    const [outcome] = await processEntries({ db: deps.db, handlers: deps.handlers, logger }, [entry]);
+    if (outcome?.status === 'processed' || outcome?.status === 'duplicate') {
+      sinkFaults = 0;
+      deps.metrics?.completed.inc({ status: outcome.status });
+      logger.info({ status: outcome.status }, 'Dead letter processed');
+      await appendJobLog(job, `attempt ${attempt}: ${outcome.status}`, logger);
+      return { status: outcome.status, eventId: outcome.eventId ?? '', eventType: outcome.eventType ?? '' };
     }
-    const failure = toAttemptFailure(error, { kind, attempt, maxAttempts: deps.attempts, jobAttempts: job.opts.attempts ?? 1 });
-    deps.metrics?.failures.inc({ kind: failure.kind, final: String(failure.final) });
+    if (outcome?.status === 'stalled') {
+      sinkFaults += 1;
+      const pauseMs = Math.min(maxPauseMs, 1000 * 2 ** Math.min(sinkFaults - 1, 10));
+      deps.metrics?.failures.inc({ verdict: 'sink', final: 'false' });
+      logger.warn({ cause: outcome.cause.message, pauseMs }, 'Sink fault: pausing the dead-letter queue; the job keeps its attempts');
+      await deps.pause(pauseMs).catch((err: unknown) => logger.warn({ err }, 'Could not pause the queue'));
+      throw new RateLimitError();
+    }
+    const failed = outcome?.status === 'failed' ? outcome : { verdict: 'data' as const, error: new Error('The entry was deleted') };
+    const failure = toAttemptFailure(failed.error, { verdict: failed.verdict, attempt, maxAttempts: deps.attempts, jobAttempts: job.opts.attempts ?? 1 });
+    deps.metrics?.failures.inc({ verdict: failed.verdict, final: String(failure.final) });
     logger[failure.final ? 'error' : 'warn'](
-      { err: failure.cause, kind: failure.kind, final: failure.final },
+      { err: failed.error, verdict: failed.verdict, final: failure.final },
       failure.final ? 'Dead letter failed for good' : 'Dead letter failed; will retry',
     );
     await appendJobLog(job, failure.logLine, logger);

@@ -34,6 +34,9 @@ export function createDeadLetterWorker(options: DeadLetterWorkerOptions): Worker
     // A fallback for jobs added without options (Bull Board's "add job"). removeOnFail stays unset: BullMQ's default
     // keeps failed jobs, which is the point of a dead-letter queue.
     removeOnComplete: { count: COMPLETED_KEPT },
+    // BullMQ honours a manual rate limit (queue.rateLimit, how a sink fault pauses the queue) only when a limiter is
+    // set; this one is far above any real dead-letter rate, so it never limits anything by itself.
+    limiter: { max: 100_000, duration: 1000 },
     // Per-minute completed/failed counts, which queue.exportPrometheusMetrics() reports as totals.
     metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
   });

@@ -37,6 +37,7 @@ const worker = createDeadLetterWorker({
     db,
     handlers,
     attempts: config.DEAD_LETTER_ATTEMPTS,
+    pause: (ms) => queue.rateLimit(ms),
     logger: logger.child({ component: 'dead-letter-processor', queue: config.DEAD_LETTER_QUEUE }),
     metrics,
   }),

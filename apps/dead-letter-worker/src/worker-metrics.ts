@@ -6,8 +6,8 @@ export interface WorkerMetrics {
   registry: Registry;
   /** Dead letters that ended as a row, by `status` (`processed` or `duplicate`). */
   completed: Counter<'status'>;
-  /** Failed attempts, by `kind` (`transient`, `permanent`, `unknown`) and `final` (`true` when no retry follows). */
-  failures: Counter<'kind' | 'final'>;
+  /** Failed attempts, by `verdict` (`data`, `code`, `sink`) and `final` (`true` when no retry follows). */
+  failures: Counter<'verdict' | 'final'>;
 }
 
 /** Options for {@link createWorkerMetrics}. */
@@ -32,8 +32,8 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     }),
     failures: new Counter({
       name: 'sluice_dead_letter_failures_total',
-      help: 'Failed dead-letter attempts, by failure kind and whether the job failed for good',
-      labelNames: ['kind', 'final'],
+      help: 'Failed dead-letter attempts, by whose fault (data, code, sink) and whether the job failed for good',
+      labelNames: ['verdict', 'final'],
       registers: [registry],
     }),
   };

@@ -46,7 +46,7 @@ describe('redrive through Bull Board', () => {
       prefix: PREFIX,
       connection: redis,
       logger,
-      processor: createDeadLetterProcessor({ db, handlers, attempts: 5, logger }),
+      processor: createDeadLetterProcessor({ db, handlers, attempts: 5, logger, pause: (ms) => queue.rateLimit(ms) }),
     });
 
     const serverAdapter = new KoaAdapter();
@@ -87,7 +87,7 @@ describe('redrive through Bull Board', () => {
     // The first failure stays in the job's history.
     expect(done?.stacktrace).toHaveLength(1);
     const { logs } = await queue.getJobLogs(job.id as string);
-    expect(logs).toEqual([expect.stringMatching(/attempt 1\/5 permanent error, failed for good/), expect.stringMatching(/attempt 2: processed/)]);
+    expect(logs).toEqual([expect.stringMatching(/attempt 1\/5 data fault, failed for good/), expect.stringMatching(/attempt 2: processed/)]);
   });
 
   it('retries every failed job through "retry all"', async () => {

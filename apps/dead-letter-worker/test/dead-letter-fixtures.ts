@@ -28,7 +28,7 @@ export function deadLetterData(fields: Record<string, string>, event?: Record<st
     group: 'event-processors',
     consumer: 'test-consumer',
     deliveryCount: 1,
-    error: { class: 'PermanentError', message: 'rejected in the stream consumer', kind: 'permanent' },
+    error: { class: 'PermanentError', message: 'rejected in the stream consumer', verdict: 'data' },
     firstFailedAt: now,
     lastFailedAt: now,
     ...(event ? { eventId: String(event.event_id), eventType: String(event.event_type) } : {}),

@@ -42,8 +42,8 @@ describe('dead-letter worker', () => {
       throw new PermanentError('the handler rejects this event');
     });
     handlers.register('test.broken', async () => {
-      // A SQLSTATE outside the taxonomy's classes (XX000 internal_error): neither transient nor permanent.
-      throw Object.assign(new Error('the handler broke in a way nobody classified'), { code: 'XX000' });
+      // A plain error: neither the event's fault nor the sink's, so a code fault.
+      throw new TypeError('the handler broke in a way nobody classified');
     });
     const queueName = uniqueKey('dlq');
     logs = captureLogs();
@@ -54,7 +54,7 @@ describe('dead-letter worker', () => {
       prefix: PREFIX,
       connection: redis,
       logger: logs.logger,
-      processor: createDeadLetterProcessor({ db, handlers, attempts: ATTEMPTS, logger: logs.logger, metrics }),
+      processor: createDeadLetterProcessor({ db, handlers, attempts: ATTEMPTS, logger: logs.logger, metrics, pause: (ms) => queue.rateLimit(ms) }),
     });
   });
 
@@ -94,8 +94,8 @@ describe('dead-letter worker', () => {
   });
 
   it.each([
-    ['without an event field', { other: 'x' }, /no "event" field/],
-    ['whose event is not JSON', { event: '{not json' }, /not valid JSON/],
+    ['without an event field', { other: 'x' }, /missing field 'event'/],
+    ['whose event is not JSON', { event: '{not json' }, /invalid JSON in 'event'/],
   ])('fails an entry %s at once and keeps its raw fields', async (_label, fields, reason) => {
     const data = deadLetterData(fields);
     const job = await finished(await addDeadLetter(queue, data, 5));
@@ -106,7 +106,7 @@ describe('dead-letter worker', () => {
     expect(job.data.fields).toEqual(fields);
     expect(job.stacktrace).toHaveLength(1);
     const { logs: lines } = await queue.getJobLogs(job.id as string);
-    expect(lines).toEqual([expect.stringMatching(/attempt 1\/3 permanent error, failed for good: PermanentError: Undecodable/)]);
+    expect(lines).toEqual([expect.stringMatching(/attempt 1\/3 data fault, failed for good: PermanentError: Undecodable/)]);
     expect(await queue.getFailedCount()).toBe(1);
   });
 
@@ -118,10 +118,10 @@ describe('dead-letter worker', () => {
       expect(job.attemptsMade).toBe(1);
     }
     expect(rejected.failedReason).toMatch(/the handler rejects this event/);
-    expect(await metrics.registry.metrics()).toContain('sluice_dead_letter_failures_total{kind="permanent",final="true"} 2');
+    expect(await metrics.registry.metrics()).toContain('sluice_dead_letter_failures_total{verdict="data",final="true"} 2');
   });
 
-  it('retries an unknown failure, and stops at DEAD_LETTER_ATTEMPTS even when the job allows more', async () => {
+  it('retries a code fault, and stops at DEAD_LETTER_ATTEMPTS even when the job allows more', async () => {
     const event = streamEvent({ event_type: 'test.broken' });
     const job = await finished(await addDeadLetter(queue, eventDeadLetter(event), 10, 20));
     expect(await job.getState()).toBe('failed');
@@ -130,9 +130,9 @@ describe('dead-letter worker', () => {
     expect(job.stacktrace).toHaveLength(ATTEMPTS);
     const { logs: lines } = await queue.getJobLogs(job.id as string);
     expect(lines).toEqual([
-      expect.stringMatching(/attempt 1\/3 unknown error, will retry/),
-      expect.stringMatching(/attempt 2\/3 unknown error, will retry/),
-      expect.stringMatching(/attempt 3\/3 unknown error, attempts exhausted, failed for good/),
+      expect.stringMatching(/attempt 1\/3 code fault, will retry/),
+      expect.stringMatching(/attempt 2\/3 code fault, will retry/),
+      expect.stringMatching(/attempt 3\/3 code fault, attempts exhausted, failed for good/),
     ]);
     const failures = logs.entries().filter((entry) => String(entry.msg).startsWith('Dead letter failed') && entry.eventId === event.event_id);
     expect(failures.map((entry) => [entry.attempt, entry.final])).toEqual([

@@ -57,7 +57,7 @@ describe('dead-letters CLI', () => {
       prefix: PREFIX,
       connection: redis,
       logger,
-      processor: createDeadLetterProcessor({ db, handlers, attempts: 5, logger }),
+      processor: createDeadLetterProcessor({ db, handlers, attempts: 5, logger, pause: (ms) => queue.rateLimit(ms) }),
     });
   });
 

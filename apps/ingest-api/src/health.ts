@@ -1,3 +1,4 @@
+import { checkPostgresHealth } from '@sluice/db';
 import { checkRedisHealth } from '@sluice/redis-stream';
 import type { Redis } from 'ioredis';
 import type { Db } from './db-types.js';
@@ -19,28 +20,9 @@ export interface HealthReport {
 
 /** Pings Redis and runs `select 1` on Postgres, in parallel and each with a time limit, so the check never hangs. */
 export async function checkHealth(redis: Redis, db: Db): Promise<HealthReport> {
-  const [redisHealth, postgres] = await Promise.all([checkRedisHealth(redis, HEALTH_TIMEOUT_MS), checkPostgres(db)]);
+  const [redisHealth, postgres] = await Promise.all([checkRedisHealth(redis, HEALTH_TIMEOUT_MS), checkPostgresHealth(db, HEALTH_TIMEOUT_MS)]);
   return {
     redis: redisHealth.ok ? { ok: true } : { ok: false, reason: redisHealth.error ?? 'unavailable' },
-    postgres,
+    postgres: postgres.ok ? { ok: true } : { ok: false, reason: postgres.error ?? 'unavailable' },
   };
-}
-
-async function checkPostgres(db: Db): Promise<PartHealth> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<PartHealth>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `select 1 timed out after ${HEALTH_TIMEOUT_MS} ms` }), HEALTH_TIMEOUT_MS);
-  });
-  const query = db
-    .selectNoFrom((eb) => eb.lit(1).as('one'))
-    .execute()
-    .then(
-      (): PartHealth => ({ ok: true }),
-      (err: unknown): PartHealth => ({ ok: false, reason: err instanceof Error ? err.message : String(err) }),
-    );
-  try {
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -76,7 +76,7 @@ describe('Bull Board in a real browser', () => {
       group: 'event-processors',
       consumer: 'consumer-1',
       deliveryCount: 1,
-      error: { class: 'PermanentError', message: ERROR_TEXT, kind: 'permanent', code: 'handler' },
+      error: { class: 'PermanentError', message: ERROR_TEXT, verdict: 'data', code: 'handler' },
       firstFailedAt: now,
       lastFailedAt: now,
       eventId: event.event_id,

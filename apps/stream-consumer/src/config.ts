@@ -18,6 +18,10 @@ const schema = z.object({
   STATS_INTERVAL_MS: intField(60_000, 100),
   BATCH_CONCURRENCY: intField(2, 1, 8),
   DB_POOL_MAX: intField(4, 1, 100),
+  // A statement that waits longer (a lock held on events, a hung server) is cancelled and counts as a sink fault.
+  DB_STATEMENT_TIMEOUT_MS: intField(30_000, 100),
+  // A consumer of the group idle this long with nothing pending is gone (a replica restarted under a new name).
+  GONE_CONSUMER_IDLE_MS: intField(3_600_000, 1000),
 });
 
 /** The stream consumer's configuration, parsed once from the environment. */

@@ -7,19 +7,20 @@ import { createRedisClient } from '@sluice/redis-stream';
 import { closeInOrder, handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { loadConfig } from './config.js';
-import { createConsumer } from './consumer.js';
-import { ConsumerStats } from './consumer-stats.js';
-import { groupBacklog } from './periodic-tasks.js';
-import { withTimeout } from './wait.js';
+import { Consumer } from './consumer.js';
+import { ConsumerMetrics, createProbes, groupBacklog, withTimeout } from './metrics.js';
 
-// The composition root: every client is created here, handed down, and closed here.
+// The composition root: every client is created here, handed down, and closed here (the reader by the consumer,
+// which disconnects it to end a blocked read).
 const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ name: 'stream-consumer', level: config.LOG_LEVEL });
+const { STREAM_KEY: stream, CONSUMER_GROUP: group } = config;
 
 const db = createDb({
   url: config.DATABASE_URL,
-  // One transaction per batch at a time, plus health checks: a small pool is plenty.
+  // BATCH_CONCURRENCY transactions at a time, plus health checks: a small pool is plenty.
   max: config.DB_POOL_MAX,
+  statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT_MS,
   onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
 });
 // Commands (XACK, XAUTOCLAIM, XPENDING, trim, info): the worker profile waits out outages instead of failing.
@@ -30,30 +31,29 @@ const queue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, { connection: 
 // The connection's own listener already logs outages; this one only keeps BullMQ's 'error' from going unhandled.
 queue.on('error', (err) => logger.debug({ err }, 'Dead-letter queue error'));
 
-const handlers = createHandlerRegistry();
-const stats = new ConsumerStats();
-const consumer = createConsumer({
+const metrics = new ConsumerMetrics(config.METRICS_PORT === undefined ? undefined : () => groupBacklog(redis, stream, group));
+const consumer = new Consumer({
   redis,
-  // The blocking XREADGROUP gets a connection to itself; the consumer disconnects it on stop.
-  createReader: () => createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-reader' }),
+  reader: createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-reader' }),
   queue,
   db,
-  handlers,
+  handlers: createHandlerRegistry(),
   logger,
-  stats,
+  metrics,
   options: {
-    stream: config.STREAM_KEY,
-    group: config.CONSUMER_GROUP,
+    stream,
+    group,
     consumer: config.CONSUMER_NAME,
     readCount: config.READ_COUNT,
     blockMs: config.BLOCK_MS,
+    batchConcurrency: config.BATCH_CONCURRENCY,
     maxDeliveries: config.MAX_DELIVERIES,
+    retryDelayMs: config.RETRY_DELAY_MS,
     claimMinIdleMs: config.CLAIM_MIN_IDLE_MS,
     claimIntervalMs: config.CLAIM_INTERVAL_MS,
-    retryDelayMs: config.RETRY_DELAY_MS,
     trimIntervalMs: config.TRIM_INTERVAL_MS,
     statsIntervalMs: config.STATS_INTERVAL_MS,
-    batchConcurrency: config.BATCH_CONCURRENCY,
+    goneConsumerIdleMs: config.GONE_CONSUMER_IDLE_MS,
     deadLetterAttempts: config.DEAD_LETTER_ATTEMPTS,
   },
 });
@@ -63,8 +63,8 @@ let ops: OpsServer | undefined;
 /** Closes everything in order, each step on its own and time-boxed, so one failure or hang does not leave the rest open. */
 async function close(): Promise<void> {
   await closeInOrder(logger, [
-    // First: stop reading and finish the batch in hand while every client is still open.
-    ['consumer', () => consumer.stop()],
+    // First: stop reading and finish the batches in hand while every client is still open.
+    ['consumer', () => consumer.close()],
     ['ops server', async () => ops?.close()],
     ['queue', () => withTimeout(queue.close(), 1000, 'closing the queue')],
     ['database', () => withTimeout(db.destroy(), 1000, 'closing the pool')],
@@ -77,14 +77,10 @@ async function close(): Promise<void> {
 handleShutdown({ logger, close });
 
 try {
-  if (config.METRICS_PORT !== undefined) {
-    // Loaded only when served: prom-client is not needed otherwise, and start-up time counts in a drain.
-    const [{ createConsumerMetrics }, { createHealthCheck }] = await Promise.all([import('./consumer-metrics.js'), import('./health-check.js')]);
-    const metrics = createConsumerMetrics({ stats, backlog: () => groupBacklog(redis, config.STREAM_KEY, config.CONSUMER_GROUP) });
-    const health = createHealthCheck({ redis, db, loopAlive: () => consumer.isAlive() });
-    const live = async () => ({ ok: consumer.isAlive(), loop: consumer.isAlive() ? 'running' : 'stopped' });
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, live, ready: health });
-    logger.info({ metricsPort: ops.port }, 'Serving /metrics and /healthz');
+  if (metrics.registry && config.METRICS_PORT !== undefined) {
+    const probes = createProbes({ redis, db, stream, group, status: () => consumer.status() });
+    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, ...probes });
+    logger.info({ metricsPort: ops.port }, 'Serving /metrics, /healthz and /readyz');
   }
   await consumer.start();
 } catch (err) {

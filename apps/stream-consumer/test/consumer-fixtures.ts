@@ -8,7 +8,8 @@ import { uniqueKey } from '@sluice/test-support';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
-import { createConsumer, type Consumer, type ConsumerOptions } from '../src/consumer.js';
+import { Consumer, type ConsumerOptions } from '../src/consumer.js';
+import { ConsumerMetrics } from '../src/metrics.js';
 
 /** A stream event as the API writes it into the `event` field. */
 export function streamEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -81,13 +82,15 @@ export function testOptions(names: { stream: string; group: string }, overrides:
     readCount: 100,
     blockMs: 200,
     maxDeliveries: 3,
+    batchConcurrency: 2,
     claimMinIdleMs: 60_000,
     claimIntervalMs: 200,
     retryDelayMs: 50,
     trimIntervalMs: 60_000,
     statsIntervalMs: 60_000,
+    goneConsumerIdleMs: 3_600_000,
     deadLetterAttempts: 1,
-    stopGraceMs: 2000,
+    closeTimeoutMs: 2000,
     ...overrides,
   };
 }
@@ -95,6 +98,7 @@ export function testOptions(names: { stream: string; group: string }, overrides:
 /** An in-process consumer with clients of its own; `close()` stops it and closes them (not the database). */
 export interface TestConsumer {
   consumer: Consumer;
+  stats: ConsumerMetrics;
   logs: CapturedLogs;
   redis: Redis;
   close(): Promise<void>;
@@ -114,23 +118,27 @@ export async function startConsumer(options: {
   queueConnection.on('error', () => undefined);
   const queue = new Queue<DeadLetterData>(options.queueName, { connection: queueConnection, prefix: 'bull' });
   queue.on('error', () => undefined);
-  const consumer = createConsumer({
+  const stats = new ConsumerMetrics();
+  const consumer = new Consumer({
     redis,
+    reader: redis.duplicate(),
     queue,
     db: options.db,
     handlers: options.handlers ?? createHandlerRegistry(),
     logger: logs.logger,
+    metrics: stats,
     options: options.consumerOptions,
   });
   await consumer.start();
   let closed: Promise<void> | undefined;
   return {
     consumer,
+    stats,
     logs,
     redis,
     close: () =>
       (closed ??= (async () => {
-        await consumer.stop();
+        await consumer.close();
         // Queue keys (BullMQ writes a meta key as soon as it connects) must not outlive the test.
         await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close().catch(() => undefined);

@@ -61,13 +61,13 @@ describe('stream consumer: the happy path', () => {
   });
 
   it('a duplicate event (same event_id twice) gives one row and counts a duplicate', async () => {
-    const { stream, group, consumer } = await start('dup');
+    const { stream, group, stats } = await start('dup');
     const source = uniqueKey('src');
     const event = streamEvent({ source });
     await publish(redis, stream, [event, event]);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0 && consumer.stats.snapshot().processed === 1, { what: 'both entries acked' });
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0 && stats.snapshot().processed === 1, { what: 'both entries acked' });
     await publish(redis, stream, [event]);
-    await waitFor(() => consumer.stats.snapshot().duplicates === 2, { what: 'the later duplicate' });
+    await waitFor(() => stats.snapshot().duplicates === 2, { what: 'the later duplicate' });
     expect(await eventRows(db, source)).toBe(1);
   });
 

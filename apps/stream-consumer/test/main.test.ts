@@ -57,7 +57,7 @@ describe('the built consumer (node dist/main.js)', () => {
     await testDb?.drop();
   });
 
-  it('persists events, logs handler types and stats, serves /metrics and /healthz, and exits 0 within 10 s of SIGTERM', async () => {
+  it('persists events, logs handler types and stats, serves /metrics, /healthz and /readyz, and exits 0 within 10 s of SIGTERM', async () => {
     const n = uniqueNames('main');
     const dlq = openQueue(testRedisUrl(), n.queueName);
     cleanups.push(() => redis.del(n.stream), dlq.cleanup);
@@ -90,9 +90,12 @@ describe('the built consumer (node dist/main.js)', () => {
     await waitFor(() => app.lines().some((l) => l.msg === 'Consumer stats' && l.processed === 1), { what: 'a stats line', timeoutMs: 5000 });
     expect(app.lines().filter((l) => l.msg === 'Consumer stats').at(-1)).toMatchObject({ processed: 1, duplicates: 0, errors: 0, deadLettered: 0, lost: 0, pending: 0, lag: 0 });
 
-    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', redis: 'PONG', postgres: 'ok', loop: 'running' });
+    const live = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'ok', loop: 'running' });
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', ok: true, redis: 'PONG', postgres: 'ok', group: 'exists', loop: 'running' });
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('sluice_consumer_events_total{outcome="processed"} 1');
     expect(metrics).toContain('sluice_consumer_pending 0');

@@ -64,10 +64,10 @@ describe('stream consumer: pending entries, claims and replicas', () => {
     await redis.xreadgroup('GROUP', n.group, 'consumer-1', 'COUNT', 10, 'STREAMS', n.stream, '>');
     await redis.xdel(n.stream, ids[1] as string);
 
-    const { consumer, logs } = await start(n);
+    const { stats, logs } = await start(n);
     await waitFor(async () => (await pendingCount(redis, n.stream, n.group)) === 0, { what: 'the pending list drained', timeoutMs: 5000 });
     expect(await eventRows(db, source)).toBe(4);
-    expect(consumer.stats.snapshot()).toMatchObject({ processed: 4, lost: 1 });
+    expect(stats.snapshot()).toMatchObject({ processed: 4, lost: 1 });
     const lost = logs.entries().find((e) => String(e.msg).startsWith('Entries were deleted while pending'));
     expect(lost).toMatchObject({ level: 'warn', ids: [ids[1]] });
   });
@@ -83,9 +83,9 @@ describe('stream consumer: pending entries, claims and replicas', () => {
       timeoutMs: 60_000,
       intervalMs: 200,
     });
-    const processed = first.consumer.stats.snapshot().processed + second.consumer.stats.snapshot().processed;
+    const processed = first.stats.snapshot().processed + second.stats.snapshot().processed;
     expect(processed).toBe(10_000);
-    expect(first.consumer.stats.snapshot().processed).toBeGreaterThan(0);
-    expect(second.consumer.stats.snapshot().processed).toBeGreaterThan(0);
+    expect(first.stats.snapshot().processed).toBeGreaterThan(0);
+    expect(second.stats.snapshot().processed).toBeGreaterThan(0);
   });
 });

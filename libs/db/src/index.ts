@@ -1,6 +1,7 @@
 export * from './database.js';
 export { DatabaseUrlError, parseDatabaseUrl, type DatabaseUrlParts } from './database-url.js';
 export { createDb, type CreateDbOptions } from './create-db.js';
+export { checkPostgresHealth, type PostgresHealth } from './db-health.js';
 export { ensureDatabase } from './ensure-database.js';
 export { migrateToLatest } from './migrate.js';
 export { migrationProvider, migrations } from './migrations/index.js';

@@ -4,8 +4,12 @@ export interface DeadLetterError {
   class: string;
   message: string;
   stack?: string;
-  /** The failure taxonomy's verdict when it was dead-lettered: `permanent`, or `unknown` after too many deliveries. */
-  kind: 'permanent' | 'unknown';
+  /**
+   * Whose fault it was when it was dead-lettered: `data` (the event's own: undecodable, schema, a handler rejecting
+   * it, data Postgres refuses), or `code` (a handler kept failing for MAX_DELIVERIES deliveries). A sink fault never
+   * makes a dead letter.
+   */
+  verdict: 'data' | 'code';
   /** Machine-readable code when there is one (a SQLSTATE, `schema`, `undecodable`). */
   code?: string;
 }

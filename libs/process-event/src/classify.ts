@@ -1,16 +1,16 @@
-import { PermanentError, TransientError } from './errors.js';
-
-/** The failure taxonomy: retry until it works, give up at once, or retry a few times and then give up. */
-export type ErrorKind = 'transient' | 'permanent' | 'unknown';
+/**
+ * Whose fault a failure is. `data`: the event's own (dead-letter it at once). `sink`: the system's, hitting every event
+ * alike (stall and retry for as long as it takes). `code`: a handler threw something that is neither (retry a few
+ * deliveries, then dead-letter).
+ */
+export type Verdict = 'data' | 'sink' | 'code';
 
 // Node's socket and DNS errors: the server is down, restarting or unreachable.
-const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const SINK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 // What pg and pg-pool say when a connection fails or is cut; these errors carry no code.
-const TRANSIENT_MESSAGE =
+const SINK_MESSAGE =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Query read timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN/;
-
-const TRANSIENT_SQLSTATE = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
 
 // A SQLSTATE is five digits or capitals; errno codes of five letters (EPIPE, EPERM) look alike but start with E
 // followed only by letters, which no SQLSTATE class does.
@@ -42,38 +42,38 @@ export function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
-function classifySqlState(state: string): ErrorKind {
+/** Postgres refusing the data itself (class 22 data exception, class 23 integrity violation) is the event's fault; any other SQLSTATE is the sink's. */
+function verdictOfSqlState(state: string): Verdict {
   const group = state.slice(0, 2);
-  if (group === '08' || group === '53' || TRANSIENT_SQLSTATE.has(state)) return 'transient';
-  if (group === '22' || group === '23') return 'permanent';
-  return 'unknown';
+  return group === '22' || group === '23' ? 'data' : 'sink';
 }
 
-function classifyOne(err: ErrorLike): ErrorKind {
+function verdictOfOne(err: ErrorLike): Verdict | undefined {
   // By name as well as by class, so the verdict survives serialization (a BullMQ job's failure data, a log line).
-  if (err instanceof TransientError || err.name === 'TransientError') return 'transient';
-  if (err instanceof PermanentError || err.name === 'PermanentError' || err.name === 'ZodError') return 'permanent';
+  if (err.name === 'PermanentError' || err.name === 'ZodError') return 'data';
+  if (err.name === 'SinkError') return 'sink';
   const state = ownSqlState(err);
-  if (state) return classifySqlState(state);
-  if (typeof err.code === 'string' && TRANSIENT_ERRNO.has(err.code)) return 'transient';
-  if (typeof err.message === 'string' && TRANSIENT_MESSAGE.test(err.message)) return 'transient';
+  if (state) return verdictOfSqlState(state);
+  if (typeof err.code === 'string' && SINK_ERRNO.has(err.code)) return 'sink';
+  if (typeof err.message === 'string' && SINK_MESSAGE.test(err.message)) return 'sink';
   // Node reports a refused connection to a host with several addresses as an AggregateError.
-  if (Array.isArray(err.errors) && err.errors.some((inner) => classify(inner) === 'transient')) return 'transient';
-  return 'unknown';
+  if (Array.isArray(err.errors) && err.errors.some((inner) => classify(inner) === 'sink')) return 'sink';
+  return undefined;
 }
 
 /**
- * Sorts an error into the taxonomy. Transient: connection refused, reset or timed out, pg's "Connection terminated"
- * family, SQLSTATE classes 08 and 53, 57P01-57P03, 40001, 40P01. Permanent: {@link PermanentError} (schema failures,
- * handler rejections), SQLSTATE classes 22 and 23. Anything else is unknown. Wrappers are looked through: the first
- * error in the `cause` chain with a verdict decides.
+ * The failure taxonomy, in one place for every app. `data`: {@link PermanentError} (undecodable entries, schema
+ * failures, handler rejections) and SQLSTATE classes 22 and 23. `sink`: {@link SinkError}, connection refused, reset or
+ * timed out, pg's "Connection terminated" family, and every other SQLSTATE (read-only 25006, undefined table 42P01,
+ * insufficient privilege 42501, statement or lock timeout 57014/55P03, class 53, 57P0x, 40001/40P01, XX000...).
+ * `code`: anything else. Wrappers are looked through: the first error in the `cause` chain with a verdict decides.
  */
-export function classify(err: unknown): ErrorKind {
+export function classify(err: unknown): Verdict {
   let current = asErrorLike(err);
   for (let depth = 0; current && depth <= MAX_CAUSE_DEPTH; depth++) {
-    const kind = classifyOne(current);
-    if (kind !== 'unknown') return kind;
+    const verdict = verdictOfOne(current);
+    if (verdict) return verdict;
     current = asErrorLike(current.cause);
   }
-  return 'unknown';
+  return 'code';
 }

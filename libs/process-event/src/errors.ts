@@ -2,13 +2,16 @@
 export interface ProcessErrorOptions {
   /** The underlying error. */
   cause?: unknown;
-  /** A short machine-readable reason: `schema`, `handler`, `missing_session_id`, a SQLSTATE, an errno code. */
+  /** A short machine-readable reason: `schema`, `undecodable`, `handler`, a SQLSTATE, an errno code. */
   code?: string;
 }
 
-/** Worth retrying as it is: Postgres unreachable, a connection cut, a serialization failure or deadlock. */
-export class TransientError extends Error {
-  override readonly name = 'TransientError';
+/**
+ * A data fault: the event's own. It cannot be decoded, fails the schema, or a handler rejects it. Retrying cannot fix
+ * it, so it is dead-lettered at once. Handlers throw it to reject an event.
+ */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
   readonly code?: string;
 
   constructor(message: string, options: ProcessErrorOptions = {}) {
@@ -17,9 +20,13 @@ export class TransientError extends Error {
   }
 }
 
-/** Retrying cannot fix it: the event fails the schema, a handler rejects it, or Postgres refuses its data. */
-export class PermanentError extends Error {
-  override readonly name = 'PermanentError';
+/**
+ * A sink fault: the system's, hitting every event alike (the database unreachable, read-only, missing a table). The
+ * pipeline stalls and retries until it clears; nothing is dead-lettered for it. Handlers throw it when a dependency
+ * of theirs is down.
+ */
+export class SinkError extends Error {
+  override readonly name = 'SinkError';
   readonly code?: string;
 
   constructor(message: string, options: ProcessErrorOptions = {}) {

@@ -11,8 +11,10 @@ export interface HandlerContext {
 
 /**
  * Runs inside the batch's transaction, once per event type per batch, with the events of that type that were new in
- * it (never a duplicate). Throwing rolls the batch back: a {@link PermanentError} or a plain `Error` counts as a
- * rejection of these events (permanent); an error with a SQLSTATE is classified like any database error.
+ * it (never a duplicate). Throwing rolls the batch back, and what was thrown says whose fault it is (`classify`):
+ * a `PermanentError` rejects the events (data fault, dead-lettered at once); a `SinkError`, a connection
+ * error or a SQLSTATE outside classes 22/23 stalls the pipeline (sink fault); anything else is a code fault, retried
+ * up to MAX_DELIVERIES deliveries, then dead-lettered.
  */
 export type EventHandler = (trx: Transaction<Database>, events: StreamEvent[], context: HandlerContext) => Promise<void>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeEvent,
+  decodeEntry,
   eventInputJsonSchema,
   eventInputSchema,
   formatIssues,
@@ -188,11 +188,12 @@ describe('eventInputSchema: only what Postgres can store', () => {
   });
 });
 
-describe('streamEventSchema and decodeEvent', () => {
+describe('streamEventSchema and decodeEntry', () => {
   const streamed = { ...valid, event_id: '0193a0c4-1234-7abc-8def-0123456789ab', received_at: '2026-11-22T10:00:01.5Z' };
+  const fieldsOf = (value: unknown) => ({ event: JSON.stringify(value) });
 
   it('requires event_id and received_at; timestamp stays optional', () => {
-    expect(decodeEvent(streamed)).toEqual(streamed);
+    expect(decodeEntry(fieldsOf(streamed))).toEqual({ ok: true, event: streamed, labels: { eventId: streamed.event_id, eventType: streamed.event_type } });
     const result = streamEventSchema.safeParse(valid);
     expect(result.success ? [] : formatIssues(result.error)).toEqual([
       { path: '/event_id', reason: 'is required' },
@@ -200,20 +201,37 @@ describe('streamEventSchema and decodeEvent', () => {
     ]);
   });
 
-  it('throws a PermanentError with code schema that lists the issues', () => {
-    let error: unknown;
-    try {
-      decodeEvent({ ...streamed, timestamp: '2026-02-30T00:00:00Z', payload: { a: '\u0000' }, extra: true });
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error).toMatchObject({ name: 'PermanentError', code: 'schema' });
-    const message = (error as Error).message;
+  it('reports a schema failure as a PermanentError with code schema, listing the issues and keeping the labels', () => {
+    const decoded = decodeEntry(fieldsOf({ ...streamed, timestamp: '2026-02-30T00:00:00Z', payload: { a: '\u0000' }, extra: true }));
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.error).toBeInstanceOf(PermanentError);
+    expect(decoded.error).toMatchObject({ name: 'PermanentError', code: 'schema' });
+    expect(decoded.labels).toEqual({ eventId: streamed.event_id, eventType: streamed.event_type });
+    const message = decoded.error.message;
     expect(message).toContain('/timestamp is not a real calendar date');
     expect(message).toContain('/payload/a contains U+0000');
     expect(message).toContain('/extra is not a known field');
-    expect(() => decodeEvent('not an object')).toThrowError(/Invalid event: \/ Invalid input/);
+  });
+
+  it('reports entries that are not a JSON object in an event field as undecodable', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ other: 'x' }, /missing field 'event'/],
+      [{ event: '{not json' }, /invalid JSON in 'event'/],
+      [{ event: '[1,2]' }, /is not a JSON object \(got array\)/],
+      [{ event: 'null' }, /is not a JSON object \(got null\)/],
+      [null, /missing field 'event'/],
+      ['a string', /missing field 'event'/],
+    ];
+    for (const [fields, reason] of cases) {
+      const decoded = decodeEntry(fields);
+      expect(decoded.ok, String(fields)).toBe(false);
+      if (!decoded.ok) {
+        expect(decoded.error).toMatchObject({ name: 'PermanentError', code: 'undecodable' });
+        expect(decoded.error.message).toMatch(reason);
+        expect(decoded.labels).toEqual({});
+      }
+    }
   });
 });
 

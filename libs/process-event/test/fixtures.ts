@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BatchItem, StreamEvent } from '../src/index.js';
+import type { RawEntry, StreamEvent } from '../src/index.js';
 
 /** A valid stream event; override any field. */
 export function streamEvent(overrides: Partial<StreamEvent> = {}): StreamEvent {
@@ -14,7 +14,19 @@ export function streamEvent(overrides: Partial<StreamEvent> = {}): StreamEvent {
   };
 }
 
-/** `count` batch items of valid events, with stream ids `1-0`, `2-0`, ... */
-export function batchOf(count: number, overrides: Partial<StreamEvent> = {}): BatchItem[] {
-  return Array.from({ length: count }, (_, i) => ({ event: streamEvent(overrides), streamId: `${i + 1}-0` }));
+let sequence = 0;
+
+/** A raw stream entry holding `event` (any value, encoded as the API does), with a fresh entry id unless given. */
+export function entryOf(event: unknown, id = `${++sequence}-0`): RawEntry {
+  return { id, fields: { event: JSON.stringify(event) } };
+}
+
+/** `count` entries of valid events. */
+export function batchOf(count: number, overrides: Partial<StreamEvent> = {}): RawEntry[] {
+  return Array.from({ length: count }, () => entryOf(streamEvent(overrides)));
+}
+
+/** The event ids of entries built by {@link entryOf}. */
+export function idsOf(entries: readonly RawEntry[]): string[] {
+  return entries.map((entry) => (JSON.parse(entry.fields?.event ?? '{}') as StreamEvent).event_id);
 }

@@ -1,32 +1,29 @@
 import { createTestDatabase, startPrivatePostgres, type PrivatePostgres, type TestDatabase } from '@sluice/test-support';
 import { createDb, ensureDatabase, migrateToLatest, parseDatabaseUrl, sql, type Database, type Kysely } from '@sluice/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerRegistry, processBatch, TransientError, type BatchItem, type ProcessLogger } from '../src/index.js';
-import { batchOf, streamEvent } from './fixtures.js';
+import { createHandlerRegistry, processEntries, type EntryOutcome, type ProcessLogger, type RawEntry } from '../src/index.js';
+import { batchOf, entryOf, idsOf, streamEvent } from './fixtures.js';
 
-async function countEvents(db: Kysely<Database>, items: BatchItem[]): Promise<number> {
+async function countEvents(db: Kysely<Database>, entries: RawEntry[]): Promise<number> {
   const row = await db
     .selectFrom('events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('event_id', 'in', items.map((item) => item.event.event_id))
+    .where('event_id', 'in', idsOf(entries))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-/** A logger that keeps the messages, to show a transient failure is not split into smaller attempts. */
+/** Every outcome stalled on a sink fault (the cause kept), nothing failed. */
+function expectAllStalled(outcomes: EntryOutcome[]): void {
+  expect(outcomes.every((o) => o.status === 'stalled')).toBe(true);
+  expect(outcomes[0]).toMatchObject({ status: 'stalled', cause: expect.any(Error) });
+}
+
+/** A logger that keeps the messages, to show a sink fault is not split into smaller attempts. */
 function recordingLogger(): ProcessLogger & { messages: string[] } {
   const messages: string[] = [];
   const record = (_obj: object, msg?: string) => void messages.push(msg ?? '');
   return { messages, debug: record, info: record, warn: record, error: record };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('Postgres unreachable (a private server that is stopped)', () => {
@@ -47,37 +44,34 @@ describe('Postgres unreachable (a private server that is stopped)', () => {
     server?.destroy();
   });
 
-  it('fails the whole batch as transient, writes nothing, and works again once the server is back', async () => {
+  it('stalls the whole call on a sink fault, writes nothing, and works again once the server is back', async () => {
     const handlers = createHandlerRegistry();
-    expect((await processBatch({ db, handlers }, batchOf(3))).map((r) => r.status)).toEqual(['processed', 'processed', 'processed']);
+    expect((await processEntries({ db, handlers }, batchOf(3))).map((o) => o.status)).toEqual(['processed', 'processed', 'processed']);
 
-    const items = batchOf(200);
+    const entries = batchOf(200);
     const logger = recordingLogger();
     server.stop();
     try {
-      const error = await rejection(processBatch({ db, handlers, logger }, items));
-      expect(error).toBeInstanceOf(TransientError);
-      expect((error as TransientError).cause).toBeDefined();
+      expectAllStalled(await processEntries({ db, handlers, logger }, entries));
       expect(logger.messages.some((m) => /splitting/.test(m))).toBe(false);
     } finally {
       server.start();
     }
-    expect(await countEvents(db, items)).toBe(0);
-    expect((await processBatch({ db, handlers }, items)).every((r) => r.status === 'processed')).toBe(true);
+    expect(await countEvents(db, entries)).toBe(0);
+    expect((await processEntries({ db, handlers }, entries)).every((o) => o.status === 'processed')).toBe(true);
   });
 
   it('a server that goes down mid-batch (after the insert, before the commit) leaves nothing behind', async () => {
     const handlers = createHandlerRegistry().register('test.crash', async () => {
       server.stop();
     });
-    const items = [...batchOf(100), { event: streamEvent({ event_type: 'test.crash' }) }];
+    const entries = [...batchOf(100), entryOf(streamEvent({ event_type: 'test.crash' }))];
     try {
-      const error = await rejection(processBatch({ db, handlers }, items));
-      expect(error).toBeInstanceOf(TransientError);
+      expectAllStalled(await processEntries({ db, handlers }, entries));
     } finally {
       server.start();
     }
-    expect(await countEvents(db, items)).toBe(0);
+    expect(await countEvents(db, entries)).toBe(0);
   });
 });
 
@@ -96,20 +90,19 @@ describe('connection terminated mid-batch (pg_terminate_backend)', () => {
     await database?.drop();
   });
 
-  it('fails as transient (57P01) without splitting and rolls the whole batch back; a retry stores it', async () => {
+  it('stalls on 57P01 without splitting and rolls the whole batch back; a retry stores it', async () => {
     let terminate = true;
     const handlers = createHandlerRegistry().register('test.terminate', async (trx) => {
       if (terminate) await sql`select pg_terminate_backend(pg_backend_pid())`.execute(trx);
     });
-    const items = [...batchOf(300), { event: streamEvent({ event_type: 'test.terminate' }) }, ...batchOf(300)];
+    const entries = [...batchOf(300), entryOf(streamEvent({ event_type: 'test.terminate' })), ...batchOf(300)];
     const logger = recordingLogger();
-    const error = await rejection(processBatch({ db, handlers, logger }, items));
-    expect(error).toBeInstanceOf(TransientError);
+    expectAllStalled(await processEntries({ db, handlers, logger }, entries));
     expect(logger.messages.some((m) => /splitting/.test(m))).toBe(false);
-    expect(await countEvents(db, items)).toBe(0);
+    expect(await countEvents(db, entries)).toBe(0);
 
     terminate = false;
-    expect((await processBatch({ db, handlers }, items)).every((r) => r.status === 'processed')).toBe(true);
-    expect(await countEvents(db, items)).toBe(items.length);
+    expect((await processEntries({ db, handlers }, entries)).every((o) => o.status === 'processed')).toBe(true);
+    expect(await countEvents(db, entries)).toBe(entries.length);
   });
 });

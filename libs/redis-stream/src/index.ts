@@ -12,13 +12,22 @@ export {
   type StreamErrorOptions,
 } from './stream-errors.js';
 export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError } from './redis-error-kinds.js';
-export { ensureGroup } from './consumer-group.js';
+export { ensureGroup, removeGoneConsumers, type RemoveGoneConsumersOptions } from './consumer-group.js';
 export { defaultConsumerName } from './consumer-name.js';
 export { publish, publishBatch, NOT_SENT_REASON, type PublishBatchOptions, type PublishBatchResult } from './stream-publisher.js';
-export { decodeEntry, encodeEvent, EVENT_FIELD, DELETED_REASON, type StreamEntry, type RawEntry } from './entry-decoder.js';
+export { toStreamEntry, encodeEvent, EVENT_FIELD, type StreamEntry, type RawEntry } from './stream-entry.js';
 export { read, readOwnPending, type ReadOptions, type ReadOwnPendingOptions } from './stream-reader.js';
 export { ack } from './stream-ack.js';
-export { claimIdle, claimIdleWithXclaim, type ClaimIdleOptions, type ClaimIdleResult } from './stream-claim.js';
+export {
+  claimIdle,
+  claimIdleWithXclaim,
+  hold,
+  redeliver,
+  type ClaimIdleOptions,
+  type ClaimIdleResult,
+  type ConsumerTarget,
+  type RedeliverResult,
+} from './stream-claim.js';
 export { deliveryCounts, pendingRange, type PendingEntryInfo } from './stream-pending.js';
 export { trimAcknowledged } from './stream-trim.js';
 export { streamInfo, type StreamInfo, type GroupInfo } from './stream-info.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ensureConnected } from './redis-connect.js';
-import { decodeEntry, type RawEntry, type StreamEntry } from './entry-decoder.js';
+import { toStreamEntry, type RawEntry, type StreamEntry } from './stream-entry.js';
 import { isUnknownCommandError, toStreamError } from './redis-error-kinds.js';
 import { nextStreamId } from './stream-id.js';
 import { deliveryCounts, pendingRange } from './stream-pending.js';
@@ -65,7 +65,7 @@ export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promis
 
 async function withCounts(redis: Redis, stream: string, group: string, raws: RawEntry[]): Promise<StreamEntry[]> {
   const counts = await deliveryCounts(redis, stream, group, raws.map(([id]) => id));
-  return raws.map((raw) => decodeEntry(raw, counts.get(raw[0])));
+  return raws.map((raw) => toStreamEntry(raw, counts.get(raw[0])));
 }
 
 /**
@@ -118,4 +118,56 @@ async function missingFromStream(redis: Redis, stream: string, ids: string[]): P
     if (err) throw toStreamError(err, `XRANGE on ${stream}`);
     return (rows as unknown[]).length === 0;
   });
+}
+
+/** Which consumer of which group an entry operation acts for. */
+export interface ConsumerTarget {
+  stream: string;
+  group: string;
+  consumer: string;
+}
+
+/** Result of {@link redeliver}. */
+export interface RedeliverResult {
+  entries: StreamEntry[];
+  /** Ids whose body was deleted while pending (Redis 7's XCLAIM drops them from the pending list and returns nothing). */
+  deletedIds: string[];
+}
+
+/**
+ * Delivers `ids` to `target.consumer` again (XCLAIM, min idle 0). Unlike {@link hold}, this adds one to each entry's
+ * delivery count, exactly once per call, which is what makes a retry count as a delivery. Ids no longer pending (acked
+ * meanwhile, group re-created) are skipped; ids whose body is gone are reported in `deletedIds`.
+ */
+export async function redeliver(redis: Redis, target: ConsumerTarget, ids: string[]): Promise<RedeliverResult> {
+  if (ids.length === 0) return { entries: [], deletedIds: [] };
+  const { stream, group, consumer } = target;
+  let raws: RawEntry[];
+  try {
+    await ensureConnected(redis);
+    raws = (await redis.xclaim(stream, group, consumer, 0, ...ids)) as RawEntry[];
+  } catch (err) {
+    throw toStreamError(err, `XCLAIM on ${stream}/${group}`);
+  }
+  const returned = new Set(raws.map(([id]) => id));
+  const deletedIds = await missingFromStream(redis, stream, ids.filter((id) => !returned.has(id)));
+  return { entries: raws.filter((raw) => raw[1] !== null).map((raw) => toStreamEntry(raw)), deletedIds };
+}
+
+/**
+ * Keeps entries this consumer holds (a batch waiting out a sink fault) from looking abandoned: XCLAIM ... JUSTID to
+ * itself resets their idle time without counting a delivery, so other replicas' idle claims leave them alone. Only
+ * entries idle at least `minIdleMs` are touched, so one that another replica has just claimed is not taken back.
+ * Returns how many were held.
+ */
+export async function hold(redis: Redis, target: ConsumerTarget & { minIdleMs: number }, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { stream, group, consumer, minIdleMs } = target;
+  try {
+    await ensureConnected(redis);
+    const held = (await redis.xclaim(stream, group, consumer, minIdleMs, ...ids, 'JUSTID')) as string[];
+    return held.length;
+  } catch (err) {
+    throw toStreamError(err, `XCLAIM JUSTID on ${stream}/${group}`);
+  }
 }

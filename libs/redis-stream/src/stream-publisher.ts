@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { EVENT_FIELD, encodeEvent } from './entry-decoder.js';
+import { EVENT_FIELD, encodeEvent } from './stream-entry.js';
 import { ensureConnected } from './redis-connect.js';
 import { isRedisUnavailableError, toStreamError } from './redis-error-kinds.js';
 import { EventEncodingError, StreamError, StreamUnavailableError } from './stream-errors.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ensureConnected } from './redis-connect.js';
-import { decodeEntry, type RawEntry, type StreamEntry } from './entry-decoder.js';
+import { toStreamEntry, type RawEntry, type StreamEntry } from './stream-entry.js';
 import { toStreamError } from './redis-error-kinds.js';
 
 /** Options for {@link read}. */
@@ -45,14 +45,14 @@ export async function read(redis: Redis, options: ReadOptions): Promise<StreamEn
   } catch (err) {
     throw toStreamError(err, `XREADGROUP on ${stream}/${group}`);
   }
-  return entriesOf(reply).map((raw) => decodeEntry(raw));
+  return entriesOf(reply).map((raw) => toStreamEntry(raw));
 }
 
 /**
  * Reads this consumer's own pending entries (XREADGROUP ... STREAMS s <after>), with delivery counts, in one round
  * trip. Page by calling again with `after` = the last id returned; an empty array means the list is exhausted.
- * An entry whose body was deleted while pending is kept in place (so paging by last id still works) as
- * `{ deleted: true, decoded: false, reason: 'deleted', fields: {} }`: ack it, there is nothing left to process.
+ * An entry whose body was deleted while pending is kept in place (so paging by last id still works) with `fields:
+ * null`: ack it, there is nothing left to process.
  */
 export async function readOwnPending(redis: Redis, options: ReadOwnPendingOptions): Promise<StreamEntry[]> {
   const { stream, group, consumer, count } = options;
@@ -74,5 +74,5 @@ export async function readOwnPending(redis: Redis, options: ReadOwnPendingOption
   const failure = readReply?.[0] ?? pendingReply?.[0];
   if (failure) throw toStreamError(failure, `XREADGROUP pending on ${stream}/${group}`);
   const counts = new Map(((pendingReply?.[1] ?? []) as XPendingRow[]).map(([id, , , n]) => [id, Number(n)]));
-  return entriesOf(readReply?.[1]).map((raw) => decodeEntry(raw, counts.get(raw[0])));
+  return entriesOf(readReply?.[1]).map((raw) => toStreamEntry(raw, counts.get(raw[0])));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimIdle, claimIdleWithXclaim, deliveryCounts, ensureGroup, publishBatch, read } from '../src/index.js';
+import { claimIdle, claimIdleWithXclaim, deliveryCounts, ensureGroup, hold, publishBatch, read, redeliver, removeGoneConsumers } from '../src/index.js';
 import { sharedRedisKit, sleep, type SharedRedisKit } from './stream-test-kit.js';
 
 let kit: SharedRedisKit;
@@ -39,7 +39,7 @@ describe.each([
     expect(deletedIds).toEqual([]);
     expect(entries.map((e) => e.id)).toEqual(ids);
     expect(entries.map((e) => e.deliveryCount)).toEqual([2, 2, 2]);
-    expect(entries.map((e) => (e.decoded ? e.event : null))).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(entries.map((e) => JSON.parse(e.fields?.event ?? 'null') as unknown)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
     expect(await owners(stream)).toEqual(ids.map((id) => [id, 'alive']));
   });
 
@@ -50,7 +50,7 @@ describe.each([
     const { entries, deletedIds } = await claim(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 50, count: 10 });
     expect(deletedIds).toEqual([ids[1]]);
     expect(entries.map((e) => e.id)).toEqual([ids[0], ids[2]]);
-    expect(entries.every((e) => e.decoded)).toBe(true);
+    expect(entries.every((e) => e.fields !== null)).toBe(true);
   });
 
   it('stops at count and a later call takes the rest', async () => {
@@ -79,5 +79,50 @@ describe('claimIdle cursor', () => {
     expect(deletedIds).toEqual([]);
     expect(entries.map((e) => e.id)).toEqual(ids.slice(30));
     expect(entries.map((e) => e.deliveryCount)).toEqual([2, 2, 2]);
+  });
+});
+
+describe('redeliver and hold', () => {
+  it('redeliver counts one more delivery and reports deleted ids; hold refreshes idle time without counting one', async () => {
+    const { stream, ids } = await pendingWithDeadConsumer('redeliver', 3);
+    await kit.redis.xdel(stream, ids[2] as string);
+    const target = { stream, group: 'g', consumer: 'dead' };
+    const { entries, deletedIds } = await redeliver(kit.redis, target, ids);
+    expect(entries.map((e) => e.id)).toEqual(ids.slice(0, 2));
+    expect(deletedIds).toEqual([ids[2]]);
+    expect([...(await deliveryCounts(kit.redis, stream, 'g', ids)).values()]).toEqual([2, 2]);
+
+    await sleep(80);
+    expect(await hold(kit.redis, { ...target, minIdleMs: 50 }, ids.slice(0, 2))).toBe(2);
+    const rows = (await kit.redis.xpending(stream, 'g', '-', '+', 10)) as Array<[string, string, number, number]>;
+    expect(rows.map(([, , idle, count]) => [idle < 50, count])).toEqual([[true, 2], [true, 2]]);
+    // An entry another consumer has just taken (idle below minIdleMs) is left with it.
+    await kit.redis.xclaim(stream, 'g', 'other', 0, ids[0] as string, 'JUSTID');
+    expect(await hold(kit.redis, { ...target, minIdleMs: 1000 }, ids.slice(0, 1))).toBe(0);
+    expect(await owners(stream)).toEqual([[ids[0], 'other'], [ids[1], 'dead']]);
+  });
+});
+
+describe('removeGoneConsumers', () => {
+  const consumers = async (stream: string) =>
+    ((await kit.redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]).map((flat) => String(flat[1])).sort();
+
+  it('removes idle consumers with nothing pending, keeps the ones with pending entries and the caller', async () => {
+    const { stream, ids } = await pendingWithDeadConsumer('gone', 2);
+    for (const name of ['restarted-1', 'me']) await kit.redis.xgroup('CREATECONSUMER', stream, 'g', name);
+    await sleep(120);
+    await kit.redis.xgroup('CREATECONSUMER', stream, 'g', 'live');
+    expect(await consumers(stream)).toEqual(['dead', 'live', 'me', 'restarted-1']);
+
+    // 'dead' still holds two entries: it stays, its entries are not dropped with it.
+    expect(await removeGoneConsumers(kit.redis, { stream, group: 'g', idleMs: 100, keep: 'me' })).toEqual(['restarted-1']);
+    expect(await consumers(stream)).toEqual(['dead', 'live', 'me']);
+    expect(((await kit.redis.xpending(stream, 'g')) as [number])[0]).toBe(2);
+
+    // Once its entries are claimed, it goes too.
+    await claimIdle(kit.redis, { stream, group: 'g', consumer: 'live', minIdleMs: 0, count: 10 });
+    await sleep(120);
+    expect(await removeGoneConsumers(kit.redis, { stream, group: 'g', idleMs: 100, keep: 'me' })).toEqual(['dead']);
+    expect(await owners(stream)).toEqual(ids.map((id) => [id, 'live']));
   });
 });

@@ -1,4 +1,4 @@
-import { decodeEvent, createHandlerRegistry, processBatch } from '@sluice/process-event';
+import { createHandlerRegistry, processEntries } from '@sluice/process-event';
 import { ack, ensureGroup, read } from '@sluice/redis-stream';
 import { Redis } from 'ioredis';
 import type { Db } from '../../src/db-types.js';
@@ -9,8 +9,8 @@ export interface TestConsumer {
 }
 
 /**
- * The stream consumer's processing path in miniature: read a batch with the consumer group, decode, processBatch
- * (the same function apps/stream-consumer calls), ack. No retries and no dead letters: a test that needs those
+ * The stream consumer's processing path in miniature: read a batch with the consumer group, processEntries (the same
+ * function apps/stream-consumer calls), ack. No retries and no dead letters: a test that needs those
  * belongs to the consumer. Fails the test loudly (by rejecting `stop`) if anything goes wrong.
  */
 export async function startTestConsumer(options: { redisUrl: string; stream: string; db: Db }): Promise<TestConsumer> {
@@ -23,12 +23,8 @@ export async function startTestConsumer(options: { redisUrl: string; stream: str
     while (!stopping) {
       const entries = await read(redis, { stream: options.stream, group, consumer: 'test-1', count: 100, blockMs: 100 });
       if (entries.length === 0) continue;
-      const items = entries.map((entry) => {
-        if (!entry.decoded) throw new Error(`undecodable entry ${entry.id}: ${entry.reason}`);
-        return { event: decodeEvent(entry.event), streamId: entry.id };
-      });
-      const outcomes = await processBatch({ db: options.db, handlers }, items);
-      const failed = outcomes.find((outcome) => outcome.status === 'failed');
+      const outcomes = await processEntries({ db: options.db, handlers }, entries);
+      const failed = outcomes.find((outcome) => outcome.status !== 'processed' && outcome.status !== 'duplicate');
       if (failed) throw new Error(`test consumer: an event failed: ${JSON.stringify(failed)}`);
       await ack(redis, options.stream, group, entries.map((entry) => entry.id));
     }

@@ -1,0 +1,359 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Database, Kysely } from '@sluice/db';
+import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
+import type { Logger } from '@sluice/logger';
+import { processEntries, sqlState, type EntryOutcome, type HandlerRegistry } from '@sluice/process-event';
+import { ack, deliveryCounts, hold, type StreamEntry } from '@sluice/redis-stream';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BatchSource, ConsumerMetrics } from './metrics.js';
+
+/** Settings of {@link Outcomes}. */
+export interface OutcomesOptions {
+  stream: string;
+  group: string;
+  consumer: string;
+  /** MAX_DELIVERIES: deliveries after which an entry failing for a code fault is dead-lettered. */
+  maxDeliveries: number;
+  /** RETRY_DELAY_MS: base delay (times the delivery count) before a code fault is delivered again. */
+  retryDelayMs: number;
+  /** CLAIM_MIN_IDLE_MS: held entries are refreshed well before other replicas may claim them. */
+  claimMinIdleMs: number;
+  /** DEAD_LETTER_ATTEMPTS, written into each dead-letter job's options. */
+  deadLetterAttempts: number;
+}
+
+/** What {@link Outcomes} needs; none of it is closed here. */
+export interface OutcomesDeps {
+  /** The command client (worker profile: waits out a Redis outage instead of failing). */
+  redis: Redis;
+  queue: Queue<DeadLetterData>;
+  db: Kysely<Database>;
+  handlers: HandlerRegistry;
+  logger: Logger;
+  metrics: ConsumerMetrics;
+  /** Aborts when the consumer stops: a stalled batch is then left pending instead of retried. */
+  signal: AbortSignal;
+  /** Ids this consumer has read and not finished (the batches in hand and the prefetched one), kept by the loop. */
+  inHand: ReadonlySet<string>;
+  options: OutcomesOptions;
+}
+
+/** A sink fault the consumer is stalled on. */
+export interface Stall {
+  cause: Error;
+  /** A short label for the gauge: the SQLSTATE, else the error code, else its name. */
+  reason: string;
+  since: number;
+}
+
+/** An entry that failed for its own fault (data) or a handler's (code), with what it said about itself. */
+type Failure = { entry: StreamEntry; outcome: Extract<EntryOutcome, { status: 'failed' }> };
+
+// A stalled batch is retried in place: 100 ms doubling to this, jittered. The error line repeats at most this often.
+const STALL_BACKOFF_MAX_MS = 5000;
+const STALL_LOG_EVERY_MS = 30_000;
+
+/** Delay before retry `attempt` (1-based): doubling from 100 ms up to `maxMs`, half of it random ("equal jitter"). */
+export function backoffDelayMs(attempt: number, maxMs = STALL_BACKOFF_MAX_MS): number {
+  const ceiling = Math.min(maxMs, 100 * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+}
+
+/** The parts of an error worth a log line (no stack on every retry). */
+export function brief(err: unknown): { name: string; message: string; code?: unknown } {
+  if (!(err instanceof Error)) return { name: 'NonError', message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(code === undefined ? {} : { code }) };
+}
+
+/**
+ * What happens to a batch after it is processed, by whose fault each failure is: stored and duplicate entries are
+ * acked; data faults are dead-lettered at once (add the job, then ack); code faults are delivered again until their
+ * delivery count reaches MAX_DELIVERIES, then dead-lettered; sink faults stall the batch in place, acking and
+ * dead-lettering nothing, retried with capped backoff for as long as it takes, loudly.
+ */
+export class Outcomes {
+  readonly #deps: OutcomesDeps;
+  /** Code faults waiting for another delivery: entry id -> when it is due. Lost on a crash: the entries stay pending. */
+  readonly #retryAt = new Map<string, number>();
+  readonly #firstFailedAt = new Map<string, string>();
+  /** Batches currently waiting out a sink fault, and the fault (the first one seen while any is). */
+  #stalledBatches = 0;
+  #stall: Stall | undefined;
+  #stallLoggedAt = 0;
+  #heldAt = 0;
+  #activeAt = Date.now();
+
+  constructor(deps: OutcomesDeps) {
+    this.#deps = deps;
+  }
+
+  /** The sink fault the consumer is stalled on, if any. */
+  get stall(): Stall | undefined {
+    return this.#stall;
+  }
+
+  /** When a batch last made a step (processed, or waited another round of a stall): the loop is alive, not hung. */
+  get activeAt(): number {
+    return this.#activeAt;
+  }
+
+  /**
+   * Processes `entries` and acts on every outcome. Never throws. A sink fault keeps the affected entries in hand and
+   * retries them here until they are done, or until the consumer stops (then they stay pending for the next start).
+   */
+  async handle(entries: StreamEntry[], source: BatchSource): Promise<void> {
+    const { db, handlers, logger, metrics, signal } = this.#deps;
+    const started = performance.now();
+    let pending = entries;
+    let stalled = false;
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        this.#activeAt = Date.now();
+        const outcomes = await processEntries({ db, handlers, logger }, pending);
+        const left = await this.#settle(pending, outcomes);
+        if (left.length === 0) break;
+        const { cause } = left[0] as { cause: Error };
+        if (!stalled) this.#enterStall(cause);
+        stalled = true;
+        this.#stillStalled(cause, left.length);
+        await this.#waitOut(backoffDelayMs(attempt));
+        if (signal.aborted) {
+          logger.warn({ count: left.length }, 'Stopping while stalled: leaving the batch pending for the next start');
+          return;
+        }
+        pending = left.map((item) => item.entry);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      metrics.batch(source, entries.length, seconds);
+      logger.debug({ source, size: entries.length, ms: Math.round(seconds * 1000) }, 'Batch handled');
+    } catch (err) {
+      // A bug of ours, not an outage: the entries stay pending and come back (own pending after a restart, idle claims).
+      metrics.count('errors', 1, 'internal');
+      logger.error({ err, source, size: entries.length }, 'Batch handling failed unexpectedly; leaving its entries pending');
+    } finally {
+      if (stalled) this.#leaveStall();
+    }
+  }
+
+  /** Code faults due for another delivery (at most `max`), removed from the schedule. */
+  takeDueRetries(now: number, max: number): string[] {
+    const due: string[] = [];
+    for (const [id, at] of this.#retryAt) {
+      if (due.length >= max) break;
+      if (at <= now) due.push(id);
+    }
+    for (const id of due) this.#retryAt.delete(id);
+    return due;
+  }
+
+  /** The earliest time a retry is due, or undefined when none is scheduled. */
+  nextRetryAt(): number | undefined {
+    let next: number | undefined;
+    for (const at of this.#retryAt.values()) if (next === undefined || at < next) next = at;
+    return next;
+  }
+
+  /** Forgets entries that are done with (acked, dead-lettered, deleted, or re-delivered from a re-created group). */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.#retryAt.delete(id);
+      this.#firstFailedAt.delete(id);
+    }
+  }
+
+  /** Acks what is done, dead-letters what failed for good, schedules code faults; returns the stalled entries. */
+  async #settle(entries: StreamEntry[], outcomes: EntryOutcome[]): Promise<Array<{ entry: StreamEntry; cause: Error }>> {
+    const { metrics, logger } = this.#deps;
+    const done: string[] = [];
+    const lost: string[] = [];
+    const failures: Failure[] = [];
+    const stalled: Array<{ entry: StreamEntry; cause: Error }> = [];
+    let processed = 0;
+    let duplicates = 0;
+    entries.forEach((entry, i) => {
+      const outcome = outcomes[i] as EntryOutcome;
+      if (outcome.status === 'processed') processed += 1;
+      else if (outcome.status === 'duplicate') duplicates += 1;
+      else if (outcome.status === 'lost') lost.push(entry.id);
+      else if (outcome.status === 'failed') return void failures.push({ entry, outcome });
+      else if (outcome.status === 'stalled') return void stalled.push({ entry, cause: outcome.cause });
+      done.push(entry.id);
+    });
+    metrics.count('processed', processed);
+    metrics.count('duplicates', duplicates);
+    if (lost.length > 0) {
+      metrics.count('lost', lost.length);
+      logger.warn({ ids: lost }, 'Entries were deleted while pending; acking them, nothing is left to process');
+    }
+    if (failures.length > 0) done.push(...(await this.#fail(failures)));
+    await this.#ack(done);
+    return stalled;
+  }
+
+  /** Data faults and exhausted code faults become dead letters (their ids returned, to ack); the rest wait for a retry. */
+  async #fail(failures: Failure[]): Promise<string[]> {
+    const { redis, logger, metrics, options } = this.#deps;
+    let counts: Map<string, number>;
+    try {
+      counts = await deliveryCounts(redis, options.stream, options.group, failures.map(({ entry }) => entry.id));
+    } catch (err) {
+      // NOGROUP: the group was re-created at 0 and these entries will be delivered again. Either way, not acked.
+      metrics.count('errors', 1, 'redis');
+      logger.error({ error: brief(err), count: failures.length }, 'Could not read delivery counts; leaving the failed entries pending');
+      return [];
+    }
+    const letters: Array<Failure & { deliveryCount: number }> = [];
+    const retries: string[] = [];
+    const now = Date.now();
+    for (const failure of failures) {
+      const { entry, outcome } = failure;
+      const deliveryCount = counts.get(entry.id);
+      metrics.count('errors', 1, outcome.verdict);
+      // Not pending any more: acked by another replica after a claim race, or the group was re-created. Not ours.
+      if (deliveryCount === undefined) continue;
+      if (outcome.verdict === 'data' || deliveryCount >= options.maxDeliveries) letters.push({ ...failure, deliveryCount });
+      else {
+        this.#retryAt.set(entry.id, now + options.retryDelayMs * deliveryCount);
+        if (!this.#firstFailedAt.has(entry.id)) this.#firstFailedAt.set(entry.id, new Date(now).toISOString());
+        retries.push(entry.id);
+      }
+    }
+    if (retries.length > 0) {
+      const error = failures.find(({ outcome }) => outcome.verdict === 'code')?.outcome.error;
+      logger.warn({ ids: retries.slice(0, 20), count: retries.length, maxDeliveries: options.maxDeliveries, error: brief(error) }, 'Events failed (code fault); they will be delivered again');
+    }
+    return letters.length > 0 ? this.#deadLetter(letters) : [];
+  }
+
+  /**
+   * Adds one job per entry in one call, and returns their ids to ack. The job id comes from the stream key and entry
+   * id, so adding the same entry again (a crash between this and the XACK re-delivers it) is a no-op in BullMQ. If the
+   * add fails, nothing is acked: the entries stay pending and come back.
+   */
+  async #deadLetter(letters: Array<Failure & { deliveryCount: number }>): Promise<string[]> {
+    const { queue, logger, metrics, options } = this.#deps;
+    const now = new Date().toISOString();
+    const jobOptions = deadLetterJobOptions(options.deadLetterAttempts);
+    const ids = letters.map(({ entry }) => entry.id);
+    try {
+      await queue.addBulk(
+        letters.map((letter) => {
+          const data = this.#deadLetterData(letter, now);
+          return { name: deadLetterJobName(data), data, opts: { ...jobOptions, jobId: deadLetterJobId(options.stream, letter.entry.id) } };
+        }),
+      );
+    } catch (err) {
+      metrics.count('errors', 1, 'redis');
+      logger.error({ error: brief(err), ids }, 'Could not add dead-letter jobs; leaving the entries pending');
+      return [];
+    }
+    metrics.count('deadLettered', letters.length);
+    this.forget(ids);
+    const listed = letters.slice(0, 20).map(({ entry, outcome, deliveryCount }) => ({
+      entryId: entry.id,
+      eventId: outcome.eventId,
+      verdict: outcome.verdict,
+      deliveryCount,
+      error: outcome.error.message,
+    }));
+    logger.warn({ count: letters.length, entries: listed }, 'Dead-lettered entries');
+    return ids;
+  }
+
+  /** The job data: the raw fields (even when not JSON), where the entry was, and why it failed. */
+  #deadLetterData({ entry, outcome, deliveryCount }: Failure & { deliveryCount: number }, now: string): DeadLetterData {
+    const { options } = this.#deps;
+    const { error } = outcome;
+    const code = (error as { code?: unknown }).code;
+    return {
+      fields: entry.fields ?? {},
+      stream: options.stream,
+      entryId: entry.id,
+      group: options.group,
+      consumer: options.consumer,
+      deliveryCount,
+      error: {
+        class: error.name,
+        message: error.message,
+        ...(error.stack === undefined ? {} : { stack: error.stack }),
+        verdict: outcome.verdict,
+        ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
+      },
+      firstFailedAt: this.#firstFailedAt.get(entry.id) ?? now,
+      lastFailedAt: now,
+      ...(outcome.eventId === undefined ? {} : { eventId: outcome.eventId }),
+      ...(outcome.eventType === undefined ? {} : { eventType: outcome.eventType }),
+    };
+  }
+
+  /** One XACK for the batch. A failure only means the entries are delivered again: duplicates, never loss. */
+  async #ack(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { redis, logger, metrics, options } = this.#deps;
+    try {
+      await ack(redis, options.stream, options.group, ids);
+      this.forget(ids);
+    } catch (err) {
+      metrics.count('errors', 1, 'redis');
+      logger.error({ error: brief(err), count: ids.length }, 'XACK failed; the entries will be delivered again (idempotent)');
+    }
+  }
+
+  #enterStall(cause: Error): void {
+    this.#stalledBatches += 1;
+    if (this.#stall) return;
+    const reason = sqlState(cause) ?? String((cause as { code?: unknown }).code ?? cause.name);
+    this.#stall = { cause, reason, since: Date.now() };
+    this.#stallLoggedAt = 0;
+    this.#deps.metrics.stalled(reason, true);
+  }
+
+  /** The periodic error line: what the sink said, and for how long nothing has moved. */
+  #stillStalled(cause: Error, count: number): void {
+    const { logger, metrics } = this.#deps;
+    metrics.count('errors', 1, 'sink');
+    const stall = this.#stall;
+    const now = Date.now();
+    if (!stall || now - this.#stallLoggedAt < STALL_LOG_EVERY_MS) return;
+    this.#stallLoggedAt = now;
+    logger.error(
+      { cause: brief(cause), reason: stall.reason, stalledForMs: now - stall.since, held: count },
+      `Sink fault: the consumer is stalled (${cause.message}); nothing is acked or dead-lettered, retrying until it clears`,
+    );
+  }
+
+  #leaveStall(): void {
+    this.#stalledBatches -= 1;
+    const stall = this.#stall;
+    if (this.#stalledBatches > 0 || !stall) return;
+    this.#stall = undefined;
+    this.#deps.metrics.stalled(stall.reason, false);
+    this.#deps.logger.info({ reason: stall.reason, stalledForMs: Date.now() - stall.since }, 'Sink fault cleared: the consumer is moving again');
+  }
+
+  /**
+   * Sleeps `ms` in slices, keeping every entry in hand fresh meanwhile (XCLAIM ... JUSTID, which is not a delivery), so
+   * other replicas' idle claims never take over a batch this consumer is still holding.
+   */
+  async #waitOut(ms: number): Promise<void> {
+    const { redis, logger, signal, inHand, options } = this.#deps;
+    const refreshEveryMs = Math.max(10, Math.floor(options.claimMinIdleMs / 3));
+    for (let left = ms; left > 0 && !signal.aborted; left -= refreshEveryMs) {
+      this.#activeAt = Date.now();
+      if (Date.now() - this.#heldAt >= refreshEveryMs) {
+        this.#heldAt = Date.now();
+        // A quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica has just taken is not.
+        const target = { ...options, minIdleMs: Math.floor(options.claimMinIdleMs / 4) };
+        await hold(redis, target, [...inHand]).catch((err: unknown) => logger.debug({ error: brief(err) }, 'Could not refresh held entries'));
+      }
+      await sleep(Math.min(left, refreshEveryMs), signal);
+    }
+  }
+}

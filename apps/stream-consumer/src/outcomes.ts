@@ -308,10 +308,17 @@ export class Outcomes {
 
   #enterStall(cause: Error): void {
     this.#stalledBatches += 1;
-    if (this.#stall) return;
+    if (!this.#stall) this.#stallLoggedAt = 0;
+    this.#setCause(cause, this.#stall?.since ?? Date.now());
+  }
+
+  /** The stall names the latest cause (a failover may go from "connection terminated" to "read-only"). */
+  #setCause(cause: Error, since: number): void {
     const reason = sqlState(cause) ?? String((cause as { code?: unknown }).code ?? cause.name);
-    this.#stall = { cause, reason, since: Date.now() };
-    this.#stallLoggedAt = 0;
+    const previous = this.#stall;
+    if (previous?.reason === reason) return void (previous.cause = cause);
+    if (previous) this.#deps.metrics.stalled(previous.reason, false);
+    this.#stall = { cause, reason, since };
     this.#deps.metrics.stalled(reason, true);
   }
 
@@ -319,6 +326,7 @@ export class Outcomes {
   #stillStalled(cause: Error, count: number): void {
     const { logger, metrics } = this.#deps;
     metrics.count('errors', 1, 'sink');
+    if (this.#stall) this.#setCause(cause, this.#stall.since);
     const stall = this.#stall;
     const now = Date.now();
     if (!stall || now - this.#stallLoggedAt < STALL_LOG_EVERY_MS) return;

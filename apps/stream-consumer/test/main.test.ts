@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@sluice/db';
-import { createTestDatabase, freePort, startPrivateRedis, testRedisUrl, waitFor, type TestDatabase } from '@sluice/test-support';
+import { createTestDatabase, freePort, spawnApp, startPrivateRedis, testRedisUrl, waitFor, type SpawnedApp, type TestDatabase } from '@sluice/test-support';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,33 +10,13 @@ import { migratedDb, openQueue, publish, streamEvent, uniqueNames } from './cons
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
-/** The built app, with its output collected. */
-interface App {
-  proc: ChildProcess;
-  output: () => string;
-  lines: () => Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function spawnApp(env: Record<string, string>): App {
-  const proc = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const lines = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { proc, output: () => output, lines, exited };
-}
+const spawnConsumer = (env: Record<string, string>) => spawnApp(MAIN, env);
 
 describe('the built consumer (node dist/main.js)', () => {
   let testDb: TestDatabase;
   let db: Kysely<Database>;
   let redis: Redis;
-  const apps: App[] = [];
+  const apps: SpawnedApp[] = [];
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
@@ -47,7 +26,7 @@ describe('the built consumer (node dist/main.js)', () => {
   });
 
   afterEach(async () => {
-    for (const app of apps.splice(0)) if (app.proc.exitCode === null) app.proc.kill('SIGKILL');
+    for (const app of apps.splice(0)) app.kill();
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
@@ -62,7 +41,7 @@ describe('the built consumer (node dist/main.js)', () => {
     const dlq = openQueue(testRedisUrl(), n.queueName);
     cleanups.push(() => redis.del(n.stream), dlq.cleanup);
     const metricsPort = await freePort();
-    const app = spawnApp({
+    const app = spawnConsumer({
       DATABASE_URL: testDb.url,
       REDIS_URL: testRedisUrl(),
       STREAM_KEY: n.stream,
@@ -114,7 +93,7 @@ describe('the built consumer (node dist/main.js)', () => {
     const server = await startPrivateRedis({ password: 's3cret-pw' });
     cleanups.push(() => server.destroy());
     const n = uniqueNames('main-down');
-    const app = spawnApp({
+    const app = spawnConsumer({
       DATABASE_URL: testDb.url,
       REDIS_URL: server.url,
       STREAM_KEY: n.stream,

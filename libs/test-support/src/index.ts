@@ -4,3 +4,4 @@ export { waitFor, type WaitForOptions } from './wait-for.js';
 export { freePort } from './free-port.js';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
+export { spawnApp, type SpawnedApp } from './spawn-app.js';

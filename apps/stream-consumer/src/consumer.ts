@@ -1,7 +1,7 @@
 import type { Database, Kysely } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
-import type { HandlerRegistry } from '@sluice/process-event';
+import { prepareEntries, type HandlerRegistry, type PreparedEntries } from '@sluice/process-event';
 import {
   claimIdle,
   ensureGroup,
@@ -63,12 +63,12 @@ export interface ConsumerDeps {
   options: ConsumerOptions;
 }
 
-type ReadResult = { entries: StreamEntry[] } | { error: unknown };
+type ReadResult = { entries: StreamEntry[]; prepared: PreparedEntries } | { error: unknown };
 
-/** A read in flight; `entries` is filled in as soon as it answers, so a stop can finish what had already arrived. */
+/** A read in flight; `done` is filled in as soon as it answers, so a stop can finish what had already arrived. */
 interface Prefetch {
   promise: Promise<ReadResult>;
-  entries?: StreamEntry[];
+  done?: { entries: StreamEntry[]; prepared: PreparedEntries };
 }
 
 // NOGROUP again within this long of a recovery counts as "repeating": back off before re-creating once more.
@@ -181,9 +181,9 @@ export class Consumer {
   }
 
   /** Hands a batch to {@link Outcomes} and returns once there is room for another (at most `batchConcurrency` at once). */
-  async #dispatch(entries: StreamEntry[], source: BatchSource): Promise<void> {
+  async #dispatch(entries: StreamEntry[], source: BatchSource, prepared?: PreparedEntries): Promise<void> {
     for (const entry of entries) this.#inHand.add(entry.id);
-    const handling: Promise<void> = this.#outcomes.handle(entries, source).finally(() => {
+    const handling: Promise<void> = this.#outcomes.handle(entries, source, prepared).finally(() => {
       for (const entry of entries) this.#inHand.delete(entry.id);
       this.#handling.delete(handling);
     });
@@ -194,8 +194,8 @@ export class Consumer {
   /** Waits for the read in flight (starting one if none is), but no longer than until the next claim or retry is due. */
   async #readAndDispatch(): Promise<void> {
     this.#prefetch ??= this.#startRead();
-    const result = await Promise.race([this.#prefetch.promise, sleep(this.#msUntilDue(), this.#stopping.signal).then(() => undefined)]);
-    // Due work (or a stop) came first; the read stays in flight for the next turn.
+    const result = await this.#waitAtMost(this.#prefetch.promise, this.#msUntilDue());
+    // Due work came first; the read stays in flight for the next turn. (A stop disconnects the reader: the read ends.)
     if (result === undefined) return;
     this.#prefetch = undefined;
     if ('error' in result) return this.#onReadError(result.error);
@@ -203,17 +203,29 @@ export class Consumer {
     if (result.entries.length === 0) return;
     // The next read goes out now, so Redis fills it while Postgres stores this one.
     if (!this.#stopped) this.#prefetch = this.#startRead();
-    await this.#dispatch(result.entries, 'read');
+    await this.#dispatch(result.entries, 'read', result.prepared);
+  }
+
+  /** `promise`'s value, or undefined once `ms` have passed; the timer is cleared either way (this runs every turn). */
+  async #waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+    try {
+      return await Promise.race([promise, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #startRead(): Prefetch {
     const { stream, group, consumer, readCount, blockMs } = this.#options;
-    const prefetch: Prefetch = { promise: Promise.resolve({ entries: [] }) };
+    const prefetch = {} as Prefetch;
     prefetch.promise = read(this.#deps.reader, { stream, group, consumer, count: readCount, blockMs }).then(
       (entries): ReadResult => {
-        prefetch.entries = entries;
+        // Decoded as soon as they arrive, which is while the batches before them are in Postgres.
+        prefetch.done = { entries, prepared: prepareEntries(entries) };
         for (const entry of entries) this.#inHand.add(entry.id);
-        return { entries };
+        return prefetch.done;
       },
       (error: unknown): ReadResult => ({ error }),
     );
@@ -325,11 +337,11 @@ export class Consumer {
 
   /** A prefetched batch that had already arrived when the consumer stopped is finished rather than left pending. */
   async #finishPrefetched(): Promise<void> {
-    const entries = this.#prefetch?.entries;
+    const done = this.#prefetch?.done;
     this.#prefetch = undefined;
-    if (!entries || entries.length === 0) return;
-    this.#logger.info({ count: entries.length }, 'Finishing the prefetched batch before stopping');
-    await this.#outcomes.handle(entries, 'read');
+    if (!done || done.entries.length === 0) return;
+    this.#logger.info({ count: done.entries.length }, 'Finishing the prefetched batch before stopping');
+    await this.#outcomes.handle(done.entries, 'read', done.prepared);
   }
 
   /** Creates the group at id 0 with MKSTREAM (an existing group is fine), retrying until Redis answers; false when stopped first. */

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Database, Kysely } from '@sluice/db';
 import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
-import { processEntries, sqlState, type EntryOutcome, type HandlerRegistry } from '@sluice/process-event';
+import { processEntries, sqlState, type EntryOutcome, type HandlerRegistry, type PreparedEntries } from '@sluice/process-event';
 import { ack, deliveryCounts, hold, type StreamEntry } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -105,10 +105,11 @@ export class Outcomes {
   }
 
   /**
-   * Processes `entries` and acts on every outcome. Never throws. A sink fault keeps the affected entries in hand and
-   * retries them here until they are done, or until the consumer stops (then they stay pending for the next start).
+   * Processes `entries` (already decoded when `prepared` is given) and acts on every outcome. Never throws. A sink
+   * fault keeps the affected entries in hand and retries them here until they are done, or until the consumer stops
+   * (then they stay pending for the next start).
    */
-  async handle(entries: StreamEntry[], source: BatchSource): Promise<void> {
+  async handle(entries: StreamEntry[], source: BatchSource, prepared?: PreparedEntries): Promise<void> {
     const { db, handlers, logger, metrics, signal } = this.#deps;
     const started = performance.now();
     let pending = entries;
@@ -116,7 +117,7 @@ export class Outcomes {
     try {
       for (let attempt = 1; ; attempt += 1) {
         this.#activeAt = Date.now();
-        const outcomes = await processEntries({ db, handlers, logger }, pending);
+        const outcomes = await processEntries({ db, handlers, logger }, attempt === 1 && prepared ? prepared : pending);
         const left = await this.#settle(pending, outcomes);
         if (left.length === 0) break;
         const { cause } = left[0] as { cause: Error };

@@ -14,5 +14,5 @@ export {
 } from './handler-registry.js';
 export { sessionStartHandler } from './session-start.handler.js';
 export { sessionEndHandler } from './session-end.handler.js';
-export { processEntries, type EntryOutcome, type ProcessDeps } from './process-entries.js';
+export { prepareEntries, processEntries, type EntryOutcome, type PreparedEntries, type ProcessDeps } from './process-entries.js';
 export type { ProcessLogger } from './process-logger.js';

@@ -40,9 +40,50 @@ interface Run {
 }
 
 /**
- * Turns raw stream entries into one outcome each, in input order: decodes and validates every entry, stores the valid
- * events in one transaction (one multi-row insert, `on conflict (event_id) do nothing`, then the handlers of the new
- * events by type), and sorts every failure by whose fault it is ({@link classify}). Never throws.
+ * A batch of raw entries decoded and validated, ready to store: what {@link prepareEntries} returns. Preparing is pure
+ * CPU work, so a caller can prepare the next batch while Postgres stores the current one.
+ */
+export interface PreparedEntries {
+  readonly size: number;
+  /** Outcomes known before the database: lost, undecodable, invalid, and later copies of an id (duplicate). */
+  readonly known: ReadonlyArray<EntryOutcome | undefined>;
+  /** The valid events to store, by index. */
+  readonly items: readonly Item[];
+}
+
+/**
+ * Decodes and validates every entry (the one place where an entry that anyone could have written becomes an event),
+ * and sorts out what is known without the database. Never throws.
+ */
+export function prepareEntries(entries: readonly RawEntry[]): PreparedEntries {
+  const known = new Array<EntryOutcome | undefined>(entries.length);
+  const seen = new Set<string>();
+  const items: Item[] = [];
+  entries.forEach((entry, index) => {
+    if (entry.fields === null) {
+      known[index] = LOST;
+      return;
+    }
+    const decoded = decodeEntry(entry.fields);
+    if (!decoded.ok) {
+      known[index] = { status: 'failed', verdict: 'data', error: decoded.error, ...decoded.labels };
+      return;
+    }
+    const key = decoded.event.event_id.toLowerCase();
+    if (seen.has(key)) {
+      known[index] = { status: 'duplicate', ...decoded.labels };
+      return;
+    }
+    seen.add(key);
+    items.push({ index, event: decoded.event, streamId: entry.id, key });
+  });
+  return { size: entries.length, known, items };
+}
+
+/**
+ * Turns raw stream entries (or entries already prepared by {@link prepareEntries}) into one outcome each, in input
+ * order: stores the valid events in one transaction (one multi-row insert, `on conflict (event_id) do nothing`, then
+ * the handlers of the new events by type), and sorts every failure by whose fault it is (`classify`). Never throws.
  *
  * - An id seen before (stored earlier, or earlier in this call) is `duplicate`; its handlers do not run again. A later
  *   copy within the call is `duplicate` even if the first copy fails: that first copy carries the failure.
@@ -52,28 +93,10 @@ interface Run {
  *   committed before it stay committed; retrying them is safe (they come back `duplicate`, handlers do not rerun).
  * - A code fault that hits every event of two or more alike (same error) is the sink's, not theirs: all `stalled`.
  */
-export async function processEntries(deps: ProcessDeps, entries: readonly RawEntry[]): Promise<EntryOutcome[]> {
-  const outcomes = new Array<EntryOutcome>(entries.length);
-  const seen = new Set<string>();
-  const items: Item[] = [];
-  entries.forEach((entry, index) => {
-    if (entry.fields === null) {
-      outcomes[index] = LOST;
-      return;
-    }
-    const decoded = decodeEntry(entry.fields);
-    if (!decoded.ok) {
-      outcomes[index] = { status: 'failed', verdict: 'data', error: decoded.error, ...decoded.labels };
-      return;
-    }
-    const key = decoded.event.event_id.toLowerCase();
-    if (seen.has(key)) {
-      outcomes[index] = { status: 'duplicate', ...decoded.labels };
-      return;
-    }
-    seen.add(key);
-    items.push({ index, event: decoded.event, streamId: entry.id, key });
-  });
+export async function processEntries(deps: ProcessDeps, input: readonly RawEntry[] | PreparedEntries): Promise<EntryOutcome[]> {
+  const { size, known, items } = Array.isArray(input) ? prepareEntries(input as readonly RawEntry[]) : (input as PreparedEntries);
+  const outcomes = known.slice() as EntryOutcome[];
+  outcomes.length = size;
   if (items.length === 0) return outcomes;
   try {
     await settle(deps, items, outcomes, {});
@@ -87,7 +110,7 @@ export async function processEntries(deps: ProcessDeps, entries: readonly RawEnt
 
 const LOST: EntryOutcome = Object.freeze({ status: 'lost' });
 
-async function settle(deps: ProcessDeps, items: Item[], outcomes: EntryOutcome[], run: Run): Promise<void> {
+async function settle(deps: ProcessDeps, items: readonly Item[], outcomes: EntryOutcome[], run: Run): Promise<void> {
   if (run.sinkFault) return stall(items, outcomes, run.sinkFault);
   let fresh: Set<string>;
   try {
@@ -119,7 +142,7 @@ async function settle(deps: ProcessDeps, items: Item[], outcomes: EntryOutcome[]
 }
 
 /** One transaction: insert everything, run the handlers of the new events by type, commit. Returns the new ids. */
-function commit(deps: ProcessDeps, items: Item[]): Promise<Set<string>> {
+function commit(deps: ProcessDeps, items: readonly Item[]): Promise<Set<string>> {
   const rows = items.map(toRow);
   // With no handler to run, the insert is a single statement and atomic on its own: begin and commit would only add
   // two round trips.
@@ -155,7 +178,7 @@ function toRow({ event, streamId }: Item): EventInsertRow {
 }
 
 /** Every event that reached the database failed with the same code fault: that is a broken dependency, not N bad events. */
-function stallAlikeCodeFaults(items: Item[], outcomes: EntryOutcome[]): void {
+function stallAlikeCodeFaults(items: readonly Item[], outcomes: EntryOutcome[]): void {
   if (items.length < 2) return;
   let first: Error | undefined;
   for (const { index } of items) {
@@ -167,7 +190,7 @@ function stallAlikeCodeFaults(items: Item[], outcomes: EntryOutcome[]): void {
   if (first) stall(items, outcomes, first);
 }
 
-function stall(items: Item[], outcomes: EntryOutcome[], cause: Error): void {
+function stall(items: readonly Item[], outcomes: EntryOutcome[], cause: Error): void {
   for (const { index, event } of items) outcomes[index] = { status: 'stalled', cause, eventId: event.event_id, eventType: event.event_type };
 }
 

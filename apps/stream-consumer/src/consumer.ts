@@ -75,7 +75,7 @@ interface Prefetch {
 const NOGROUP_REPEAT_WINDOW_MS = 1000;
 
 /**
- * The stream consumer: one loop, read top to bottom in {@link Consumer.run}. It drains its own pending entries first,
+ * The stream consumer: one loop, read top to bottom in `#run`. It drains its own pending entries first,
  * then `while (!stopping)`: takes due work (idle claims of dead consumers' entries, retries of code faults), else
  * reads a batch (keeping the next read in flight: one batch of prefetch) and hands it to {@link Outcomes}, with up to
  * `batchConcurrency` batches in Postgres at once. Every batch is acked on its own, once it is done.
@@ -122,7 +122,7 @@ export class Consumer {
     this.#logger.info({ handlerTypes: this.#deps.handlers.listRegisteredTypes(), readCount, blockMs }, 'Event consumer started');
     this.#housekeeping = startHousekeeping({ ...this.#deps, logger: this.#logger });
     this.#nextClaimAt = Date.now() + this.#options.claimIntervalMs;
-    this.#running = this.run().catch((err: unknown) => this.#logger.fatal({ err }, 'Consumer loop ended unexpectedly'));
+    this.#running = this.#run().catch((err: unknown) => this.#logger.fatal({ err }, 'Consumer loop ended unexpectedly'));
   }
 
   /** Resolves when the loop has ended (after close, or at once if it never started). */
@@ -131,7 +131,7 @@ export class Consumer {
   }
 
   /** The loop. Runs until close(), then finishes the batches in hand. */
-  async run(): Promise<void> {
+  async #run(): Promise<void> {
     await this.#drainOwnPending();
     for (let failures = 0; !this.#stopped; ) {
       this.#turnAt = Date.now();

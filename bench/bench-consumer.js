@@ -61,15 +61,18 @@ export async function prepareRun({ databaseUrl, redisUrl, stream, count }) {
   return { db, redis };
 }
 
-/** Runs one drain of `entry` (the built consumer, or another build of it for an A/B) and returns the rate with and without process start-up. */
-export async function benchConsumer({ databaseUrl, redisUrl, count, readCount, entry = 'apps/stream-consumer/dist/main.js' }) {
+/**
+ * Runs one drain of `entry` (the built consumer, or another build of it for an A/B; `nodeArgs` such as `--cpu-prof`
+ * for a profile) and returns the rate with and without process start-up.
+ */
+export async function benchConsumer({ databaseUrl, redisUrl, count, readCount, entry = 'apps/stream-consumer/dist/main.js', nodeArgs = [] }) {
   const stream = `bench-${randomUUID()}`;
   const group = `bench-${randomUUID()}`;
   const queue = `bench-dlq-${randomUUID()}`;
   const { db, redis } = await prepareRun({ databaseUrl, redisUrl, stream, count });
 
   const spawned = performance.now();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -88,8 +88,8 @@ export class Consumer {
   /** Resolves (with undefined) when close() begins: a wait on Redis that must not outlast a stop races it. */
   readonly #whenStopped = new Promise<undefined>((resolve) => this.#stopping.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
   readonly #outcomes: Outcomes;
-  /** Ids read and not finished yet; held fresh while a sink fault stalls the consumer. */
-  readonly #inHand = new Set<string>();
+  /** Batches read and not finished yet (per batch, not per id: this is on the hot path); held fresh during a stall. */
+  readonly #inHand = new Set<readonly StreamEntry[]>();
   readonly #handling = new Set<Promise<void>>();
   #prefetch: Prefetch | undefined;
   #housekeeping: Housekeeping | undefined;
@@ -165,7 +165,7 @@ export class Consumer {
       // Ends a blocked XREADGROUP at once. Entries Redis had already sent stay pending for this consumer: not lost.
       this.#deps.reader.disconnect();
       const finished = await Promise.race([this.done.then(() => true), sleep(timeoutMs).then(() => false)]);
-      if (!finished) this.#logger.warn({ inHand: this.#inHand.size }, 'Stop deadline passed; leaving the entries in hand pending');
+      if (!finished) this.#logger.warn({ batchesInHand: this.#inHand.size }, 'Stop deadline passed; leaving the entries in hand pending');
       this.#logger.info({ ...this.#deps.metrics.snapshot() }, 'Consumer stopped');
     })();
     return this.#closing;
@@ -182,9 +182,9 @@ export class Consumer {
 
   /** Hands a batch to {@link Outcomes} and returns once there is room for another (at most `batchConcurrency` at once). */
   async #dispatch(entries: StreamEntry[], source: BatchSource, prepared?: PreparedEntries): Promise<void> {
-    for (const entry of entries) this.#inHand.add(entry.id);
+    this.#inHand.add(entries);
     const handling: Promise<void> = this.#outcomes.handle(entries, source, prepared).finally(() => {
-      for (const entry of entries) this.#inHand.delete(entry.id);
+      this.#inHand.delete(entries);
       this.#handling.delete(handling);
     });
     this.#handling.add(handling);
@@ -224,7 +224,7 @@ export class Consumer {
       (entries): ReadResult => {
         // Decoded as soon as they arrive, which is while the batches before them are in Postgres.
         prefetch.done = { entries, prepared: prepareEntries(entries) };
-        for (const entry of entries) this.#inHand.add(entry.id);
+        this.#inHand.add(entries);
         return prefetch.done;
       },
       (error: unknown): ReadResult => ({ error }),

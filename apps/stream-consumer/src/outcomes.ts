@@ -34,8 +34,8 @@ export interface OutcomesDeps {
   metrics: ConsumerMetrics;
   /** Aborts when the consumer stops: a stalled batch is then left pending instead of retried. */
   signal: AbortSignal;
-  /** Ids this consumer has read and not finished (the batches in hand and the prefetched one), kept by the loop. */
-  inHand: ReadonlySet<string>;
+  /** The batches this consumer has read and not finished (in Postgres, stalled, or prefetched), kept by the loop. */
+  inHand: ReadonlySet<readonly StreamEntry[]>;
   options: OutcomesOptions;
 }
 
@@ -360,7 +360,8 @@ export class Outcomes {
         this.#heldAt = Date.now();
         // A quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica has just taken is not.
         const target = { ...options, minIdleMs: Math.floor(options.claimMinIdleMs / 4) };
-        await hold(redis, target, [...inHand]).catch((err: unknown) => logger.debug({ error: brief(err) }, 'Could not refresh held entries'));
+        const ids = [...inHand].flatMap((batch) => batch.map((entry) => entry.id));
+        await hold(redis, target, ids).catch((err: unknown) => logger.debug({ error: brief(err) }, 'Could not refresh held entries'));
       }
       await sleep(Math.min(left, refreshEveryMs), signal);
     }

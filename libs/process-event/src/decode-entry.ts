@@ -21,15 +21,14 @@ export interface EntryLabels {
 }
 
 /** The outcome of decoding one entry. */
-export type DecodedEntry =
-  | { ok: true; event: StreamEvent; labels: EntryLabels }
-  | { ok: false; error: PermanentError; labels: EntryLabels };
+export type DecodedEntry = { ok: true; event: StreamEvent } | { ok: false; error: PermanentError; labels: EntryLabels };
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   return Array.isArray(value) ? 'array' : typeof value;
 }
 
+/** What an invalid event still says about itself (valid events carry these as `event_id` and `event_type`). */
 function labelsOf(value: Record<string, unknown>): EntryLabels {
   const { event_id: eventId, event_type: eventType } = value;
   return {
@@ -60,9 +59,9 @@ export function decodeEntry(fields: unknown): DecodedEntry {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return undecodable(`'${EVENT_FIELD}' is not a JSON object (got ${kindOf(parsed)})`);
   }
-  const labels = labelsOf(parsed as Record<string, unknown>);
   const result = streamEventSchema.safeParse(parsed);
-  if (result.success) return { ok: true, event: result.data, labels };
+  if (result.success) return { ok: true, event: result.data };
+  const labels = labelsOf(parsed as Record<string, unknown>);
   const details = formatIssues(result.error);
   const listed = details.slice(0, MAX_LISTED).map((d) => `${d.path || '/'} ${d.reason}`);
   if (details.length > MAX_LISTED) listed.push(`and ${details.length - MAX_LISTED} more`);

@@ -71,7 +71,7 @@ export function prepareEntries(entries: readonly RawEntry[]): PreparedEntries {
     }
     const key = decoded.event.event_id.toLowerCase();
     if (seen.has(key)) {
-      known[index] = { status: 'duplicate', ...decoded.labels };
+      known[index] = { status: 'duplicate', eventId: decoded.event.event_id, eventType: decoded.event.event_type };
       return;
     }
     seen.add(key);

@@ -193,7 +193,7 @@ describe('streamEventSchema and decodeEntry', () => {
   const fieldsOf = (value: unknown) => ({ event: JSON.stringify(value) });
 
   it('requires event_id and received_at; timestamp stays optional', () => {
-    expect(decodeEntry(fieldsOf(streamed))).toEqual({ ok: true, event: streamed, labels: { eventId: streamed.event_id, eventType: streamed.event_type } });
+    expect(decodeEntry(fieldsOf(streamed))).toEqual({ ok: true, event: streamed });
     const result = streamEventSchema.safeParse(valid);
     expect(result.success ? [] : formatIssues(result.error)).toEqual([
       { path: '/event_id', reason: 'is required' },

@@ -6,10 +6,22 @@ import http from 'node:http';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 
-const body = JSON.stringify({ event_type: 'cli.command', source: 'bench', session_id: 'sess_1', payload: { command: 'build', args: ['--verbose'], exit_code: 0 } });
+const body = JSON.stringify({
+  event_type: 'cli.command',
+  source: 'bench',
+  session_id: 'sess_1',
+  payload: { command: 'build', args: ['--verbose'], exit_code: 0 },
+});
 
 function load(url, { duration, connections }) {
-  return autocannon({ url, method: 'POST', duration, connections, headers: { 'content-type': 'application/json' }, body });
+  return autocannon({
+    url,
+    method: 'POST',
+    duration,
+    connections,
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
 }
 
 /** A bare Koa app in a child process: reads the body, answers 202. The floor the real API is compared with. */
@@ -50,7 +62,10 @@ function startBareKoaXadd(port, redisUrl, stream) {
 }
 
 function spawnReady(args, env) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const onData = (chunk) => {
       if (!/ready|listening/i.test(chunk.toString())) return;
@@ -82,7 +97,13 @@ async function stop(child) {
 async function measure(url, { duration, connections }) {
   await load(url, { duration: 2, connections });
   const r = await load(url, { duration, connections });
-  return { requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  return {
+    requestsPerSecond: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
 }
 
 /**
@@ -90,7 +111,13 @@ async function measure(url, { duration, connections }) {
  * the bare handler (`ratio`) and to the bare handler doing the same XADD (`ratioToXadd`, the fairer floor).
  * `apiEntry` runs another build of the API (an older one, to compare).
  */
-export async function benchApi({ databaseUrl, redisUrl, duration = 10, connections = 50, apiEntry = 'apps/ingest-api/dist/main.js' }) {
+export async function benchApi({
+  databaseUrl,
+  redisUrl,
+  duration = 10,
+  connections = 50,
+  apiEntry = 'apps/ingest-api/dist/main.js',
+}) {
   const barePort = await freePort();
   const bare = await startBareKoa(barePort);
   const bareResult = await measure(`http://127.0.0.1:${barePort}/`, { duration, connections });
@@ -105,7 +132,12 @@ export async function benchApi({ databaseUrl, redisUrl, duration = 10, connectio
   const stream = `bench-api-${randomUUID()}`;
   const apiPort = await freePort();
   const api = await spawnReady([apiEntry], {
-    DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(apiPort), HOST: '127.0.0.1', STREAM_KEY: stream, LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    STREAM_KEY: stream,
+    LOG_LEVEL: 'info',
   });
   const apiResult = await measure(`http://127.0.0.1:${apiPort}/api/v1/events`, { duration, connections });
   await stop(api);
@@ -122,4 +154,3 @@ export async function benchApi({ databaseUrl, redisUrl, duration = 10, connectio
     ratioToXadd: ratioTo(bareXaddResult),
   };
 }
-

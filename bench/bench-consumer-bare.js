@@ -14,7 +14,7 @@ export async function benchBareConsumer({ databaseUrl, redisUrl, count, readCoun
   try {
     await redis.xgroup('CREATE', stream, 'g', '0');
     const started = performance.now();
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const reply = await redis.xreadgroup('GROUP', 'g', 'bare', 'COUNT', readCount, 'STREAMS', stream, '>');
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) throw new Error(`bare loop: the stream ran dry after ${done} of ${count} events`);

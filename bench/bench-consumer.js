@@ -65,7 +65,14 @@ export async function prepareRun({ databaseUrl, redisUrl, stream, count }) {
  * Runs one drain of `entry` (the built consumer, or another build of it for an A/B; `nodeArgs` such as `--cpu-prof`
  * for a profile) and returns the rate with and without process start-up.
  */
-export async function benchConsumer({ databaseUrl, redisUrl, count, readCount, entry = 'apps/stream-consumer/dist/main.js', nodeArgs = [] }) {
+export async function benchConsumer({
+  databaseUrl,
+  redisUrl,
+  count,
+  readCount,
+  entry = 'apps/stream-consumer/dist/main.js',
+  nodeArgs = [],
+}) {
   const stream = `bench-${randomUUID()}`;
   const group = `bench-${randomUUID()}`;
   const queue = `bench-dlq-${randomUUID()}`;
@@ -103,7 +110,8 @@ export async function benchConsumer({ databaseUrl, redisUrl, count, readCount, e
   if (queueKeys.length > 0) await redis.del(...queueKeys);
   await redis.quit();
   await db.end();
-  if (!done || rows !== count) throw new Error(`drain did not finish: ${rows}/${count} rows after ${((finished - spawned) / 1000).toFixed(1)} s`);
+  if (!done || rows !== count)
+    throw new Error(`drain did not finish: ${rows}/${count} rows after ${((finished - spawned) / 1000).toFixed(1)} s`);
   const seconds = (finished - (await ready)) / 1000;
   const withStartup = (finished - spawned) / 1000;
   return {

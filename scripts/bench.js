@@ -23,29 +23,46 @@ const db = createDb({ url: databaseUrl.toString(), max: 1 });
 await migrateToLatest(db);
 await db.destroy();
 
-const results = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, consumer: [], bareConsumer: undefined, api: undefined };
+const results = {
+  machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+  consumer: [],
+  bareConsumer: undefined,
+  api: undefined,
+};
 if (process.env.BENCH_SKIP_CONSUMER !== '1') {
   // The machine's reference first: the simplest batched loop, at the default READ_COUNT.
   const rates = [];
-  for (let run = 0; run < runs; run += 1) rates.push((await benchBareConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount: 1000 })).eventsPerSecond);
+  for (let run = 0; run < runs; run += 1)
+    rates.push(
+      (await benchBareConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount: 1000 }))
+        .eventsPerSecond,
+    );
   results.bareConsumer = { readCount: 1000, medianEventsPerSecond: median(rates), runs: rates };
-  console.log(`bare batched loop READ_COUNT=1000: ${rates.join(', ')} events/s, median ${results.bareConsumer.medianEventsPerSecond}`);
+  console.log(
+    `bare batched loop READ_COUNT=1000: ${rates.join(', ')} events/s, median ${results.bareConsumer.medianEventsPerSecond}`,
+  );
 }
 for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCounts) {
   const rates = [];
   for (let run = 0; run < runs; run += 1) {
     const result = await benchConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount });
-    console.log(`consumer READ_COUNT=${readCount} run ${run + 1}: ${count} events in ${result.seconds} s = ${result.eventsPerSecond} events/s (${result.eventsPerSecondWithStartup}/s counting process start-up)`);
+    console.log(
+      `consumer READ_COUNT=${readCount} run ${run + 1}: ${count} events in ${result.seconds} s = ${result.eventsPerSecond} events/s (${result.eventsPerSecondWithStartup}/s counting process start-up)`,
+    );
     rates.push(result);
   }
   const middle = median(rates.map((r) => r.eventsPerSecond));
-  const ratio = results.bareConsumer ? ` (${(middle / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)` : '';
+  const ratio = results.bareConsumer
+    ? ` (${(middle / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)`
+    : '';
   console.log(`consumer READ_COUNT=${readCount}: median ${middle} events/s${ratio}`);
   results.consumer.push({ readCount, medianEventsPerSecond: middle, runs: rates });
 }
 if (process.env.BENCH_SKIP_API !== '1') {
   results.api = await benchApi({ databaseUrl: databaseUrl.toString(), redisUrl });
-  console.log(`api: ingest-api ${results.api.ingestApi.requestsPerSecond} req/s (p99 ${results.api.ingestApi.p99Ms} ms), bare Koa ${results.api.bareKoa.requestsPerSecond} req/s (p99 ${results.api.bareKoa.p99Ms} ms), ratio ${results.api.ratio}`);
+  console.log(
+    `api: ingest-api ${results.api.ingestApi.requestsPerSecond} req/s (p99 ${results.api.ingestApi.p99Ms} ms), bare Koa ${results.api.bareKoa.requestsPerSecond} req/s (p99 ${results.api.bareKoa.p99Ms} ms), ratio ${results.api.ratio}`,
+  );
 }
 console.log(JSON.stringify(results, null, 2));
 // The maintenance database: the one in DATABASE_URL need not exist (the apps create it on migrate, the bench does not).

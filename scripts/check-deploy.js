@@ -31,7 +31,13 @@ const seconds = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toF
 const startedAt = performance.now();
 const withDockerfile = [];
 for (const app of (await readdir(path.join(root, 'apps'))).sort()) {
-  if (await access(path.join(root, 'apps', app, 'Dockerfile')).then(() => true, () => false)) withDockerfile.push(app);
+  if (
+    await access(path.join(root, 'apps', app, 'Dockerfile')).then(
+      () => true,
+      () => false,
+    )
+  )
+    withDockerfile.push(app);
 }
 // `npm run check:deploy -- ingest-api` checks only the apps named.
 const named = process.argv.slice(2);
@@ -83,15 +89,30 @@ async function checkApp(app, { isIgnored, repoTurbo }) {
     const packageName = JSON.parse(await readFile(path.join(root, 'apps', app, 'package.json'), 'utf8')).name;
     const stages = await readDockerfile(path.join(root, dockerfile), dockerfile);
     log(app, `replaying ${dockerfile} (stages ${stages.map((s) => s.name).join(', ')})`);
-    const image = await replayDockerfile({ stages, context: root, isIgnored, workDir, packageName, repoTurbo, logFile, report: (line) => log(app, line) });
+    const image = await replayDockerfile({
+      stages,
+      context: root,
+      isIgnored,
+      workDir,
+      packageName,
+      repoTurbo,
+      logFile,
+      report: (line) => log(app, line),
+    });
 
-    if (image.env.NODE_ENV !== 'production') throw new Error(`the image runs with NODE_ENV=${image.env.NODE_ENV ?? '(unset)'}, not production`);
+    if (image.env.NODE_ENV !== 'production')
+      throw new Error(`the image runs with NODE_ENV=${image.env.NODE_ENV ?? '(unset)'}, not production`);
     const unneeded = await findShippedDevDependencies(image.dir, packageName);
     if (unneeded.length > 0) {
-      const list = unneeded.map(({ name, declaredBy }) => (declaredBy.length > 0 ? `${name} (devDependency in ${declaredBy.join(', ')})` : name));
+      const list = unneeded.map(({ name, declaredBy }) =>
+        declaredBy.length > 0 ? `${name} (devDependency in ${declaredBy.join(', ')})` : name,
+      );
       throw new Error(`the pruned node_modules still holds what only development needs: ${list.join(', ')}`);
     }
-    const [sizeKib, nodeModulesKib] = await Promise.all([diskUsageKib(image.dir), diskUsageKib(path.join(image.dir, 'node_modules'))]);
+    const [sizeKib, nodeModulesKib] = await Promise.all([
+      diskUsageKib(image.dir),
+      diskUsageKib(path.join(image.dir, 'node_modules')),
+    ]);
     log(app, `pruned: ${mib(sizeKib)} (node_modules ${mib(nodeModulesKib)}), no dev dependency in node_modules`);
 
     const database = `sluice_check_deploy_${runId}_${app.replaceAll('-', '_')}`;
@@ -147,7 +168,8 @@ function cleanUp() {
     const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
-      for (const name of databases) await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+      for (const name of databases)
+        await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
     } catch (err) {
       log(undefined, `could not drop ${databases.join(', ')}: ${err.message}`);
       process.exitCode = 1;

@@ -39,7 +39,9 @@ export async function findShippedDevDependencies(dir, packageName) {
 }
 
 function runtimeNeeds(pkg) {
-  const optionalPeers = Object.entries(pkg.peerDependenciesMeta ?? {}).filter(([, meta]) => meta?.optional).map(([name]) => name);
+  const optionalPeers = Object.entries(pkg.peerDependenciesMeta ?? {})
+    .filter(([, meta]) => meta?.optional)
+    .map(([name]) => name);
   const peers = Object.keys(pkg.peerDependencies ?? {}).filter((name) => !optionalPeers.includes(name));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {}), ...peers];
 }
@@ -56,7 +58,10 @@ async function installedPackages(nodeModules, found = new Map()) {
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const names = entry.name.startsWith('@')
-      ? (await readdir(path.join(nodeModules, entry.name), { withFileTypes: true })).map((scoped) => ({ name: `${entry.name}/${scoped.name}`, link: scoped.isSymbolicLink() }))
+      ? (await readdir(path.join(nodeModules, entry.name), { withFileTypes: true })).map((scoped) => ({
+          name: `${entry.name}/${scoped.name}`,
+          link: scoped.isSymbolicLink(),
+        }))
       : [{ name: entry.name, link: entry.isSymbolicLink() }];
     for (const { name, link } of names) {
       // A dangling link still counts as installed: the name is there, even if it resolves to nothing.

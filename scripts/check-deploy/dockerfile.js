@@ -30,7 +30,8 @@ export async function readDockerfile(file, label = file) {
     const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(text) ?? [];
     const upper = keyword.toUpperCase();
     const where = `${label}:${startLine}`;
-    if (!KNOWN.has(upper)) throw new Error(`${where}: check:deploy cannot replay ${upper}; teach scripts/check-deploy about it`);
+    if (!KNOWN.has(upper))
+      throw new Error(`${where}: check:deploy cannot replay ${upper}; teach scripts/check-deploy about it`);
     if (upper === 'FROM') {
       const match = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
       if (!match) throw new Error(`${where}: cannot read FROM ${args}`);
@@ -61,10 +62,12 @@ export function parseCopy(args) {
 export function parseEnv(args) {
   const pairs = args.match(/\S+=("[^"]*"|\S*)/g) ?? [];
   if (pairs.join(' ').length !== args.trim().length) throw new Error(`cannot read ENV ${args} (use KEY=value)`);
-  return Object.fromEntries(pairs.map((pair) => {
-    const at = pair.indexOf('=');
-    return [pair.slice(0, at), pair.slice(at + 1).replace(/^"(.*)"$/, '$1')];
-  }));
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1).replace(/^"(.*)"$/, '$1')];
+    }),
+  );
 }
 
 /** Reads a `.dockerignore` into a predicate over paths relative to the build context (`a/b/c`). */
@@ -75,8 +78,12 @@ export async function readDockerignore(file) {
   } catch (err) {
     if (err.code !== 'ENOENT') throw err;
   }
-  const patterns = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-  if (patterns.some((pattern) => pattern.startsWith('!'))) throw new Error(`${file}: check:deploy does not replay "!" exceptions`);
+  const patterns = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (patterns.some((pattern) => pattern.startsWith('!')))
+    throw new Error(`${file}: check:deploy does not replay "!" exceptions`);
   const regexes = patterns.map((pattern) => new RegExp(`^${globToRegex(pattern.replace(/^\/+|\/+$/g, ''))}(/.*)?$`));
   return (relativePath) => regexes.some((regex) => regex.test(relativePath));
 }

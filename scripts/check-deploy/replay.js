@@ -14,7 +14,7 @@ const COMMANDS = [
   { step: 'npm-ci', pattern: /^npm ci$/ },
   { step: 'build', pattern: /^npx turbo run build --filter=(\S+)\.\.\.$/ },
   { step: 'npm-prune', pattern: /^npm prune((?: --omit=(?:dev|optional|peer))+)$/ },
-  { step: 'remove', pattern: /^rm -rf((?: [\w@.\/-]+)+)$/ },
+  { step: 'remove', pattern: /^rm -rf((?: [\w@./-]+)+)$/ },
 ];
 
 /** The steps every app's Dockerfile must take, in this order. */
@@ -28,7 +28,16 @@ const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
  * Returns the last stage: `{ dir, env, cmd }`. Writes every command's output to `logFile`; `report(line)` gets one
  * line per RUN command with its time.
  */
-export async function replayDockerfile({ stages, context, isIgnored, workDir, packageName, repoTurbo, logFile, report }) {
+export async function replayDockerfile({
+  stages,
+  context,
+  isIgnored,
+  workDir,
+  packageName,
+  repoTurbo,
+  logFile,
+  report,
+}) {
   // Every RUN command is checked before anything runs, so a step this replay does not know fails at once.
   const taken = [];
   for (const { instructions } of stages) {
@@ -40,14 +49,19 @@ export async function replayDockerfile({ stages, context, isIgnored, workDir, pa
   }
   const order = [...new Set(taken.filter((step) => REQUIRED_STEPS.includes(step)))].join(' -> ');
   if (order !== REQUIRED_STEPS.join(' -> ')) {
-    throw new Error(`the Dockerfile's RUN steps are ${order || 'none'}; a per-app image needs ${REQUIRED_STEPS.join(' -> ')}`);
+    throw new Error(
+      `the Dockerfile's RUN steps are ${order || 'none'}; a per-app image needs ${REQUIRED_STEPS.join(' -> ')}`,
+    );
   }
 
   const built = new Map();
   for (const stage of stages) {
-    const state = await where({ line: stage.line, keyword: 'FROM', args: stage.from }, () => startStage(stage, built, workDir));
+    const state = await where({ line: stage.line, keyword: 'FROM', args: stage.from }, () =>
+      startStage(stage, built, workDir),
+    );
     const deps = { built, context, isIgnored, packageName, repoTurbo, logFile, report, workDir };
-    for (const instruction of stage.instructions) await where(instruction, () => replayInstruction(instruction, state, deps));
+    for (const instruction of stage.instructions)
+      await where(instruction, () => replayInstruction(instruction, state, deps));
     built.set(stage.name, state);
   }
   const last = built.get(stages.at(-1).name);
@@ -76,11 +90,16 @@ function splitRun(args) {
 /** Which known step `command` is, after the checks that need no replay; throws for anything else. */
 function classify(command, packageName, repoTurbo) {
   const known = COMMANDS.find(({ pattern }) => pattern.test(command));
-  if (!known) throw new Error(`check:deploy does not replay \`${command}\`; teach scripts/check-deploy/replay.js or change the Dockerfile`);
+  if (!known)
+    throw new Error(
+      `check:deploy does not replay \`${command}\`; teach scripts/check-deploy/replay.js or change the Dockerfile`,
+    );
   const [, captured = ''] = known.pattern.exec(command);
   if (known.step === 'install-turbo') {
-    if (captured !== repoTurbo.pinned) throw new Error(`the Dockerfile installs turbo@${captured}; package.json pins turbo ${repoTurbo.pinned}`);
-    if (repoTurbo.installed !== captured) throw new Error(`node_modules holds turbo ${repoTurbo.installed}, not ${captured}: run npm ci`);
+    if (captured !== repoTurbo.pinned)
+      throw new Error(`the Dockerfile installs turbo@${captured}; package.json pins turbo ${repoTurbo.pinned}`);
+    if (repoTurbo.installed !== captured)
+      throw new Error(`node_modules holds turbo ${repoTurbo.installed}, not ${captured}: run npm ci`);
   }
   if ((known.step === 'turbo-prune' || known.step === 'build') && captured !== packageName) {
     throw new Error(`\`${command}\` names ${captured}, but this app is ${packageName}`);
@@ -104,7 +123,8 @@ async function startStage(stage, built, workDir) {
     return { ...parent, dir, env: { ...parent.env }, pathPrefix: [...parent.pathPrefix] };
   }
   const major = /^node:(\d+)\b/.exec(stage.from)?.[1];
-  if (major === undefined) throw new Error(`stage ${stage.name} builds on ${stage.from}; the replay only knows node:<major> images`);
+  if (major === undefined)
+    throw new Error(`stage ${stage.name} builds on ${stage.from}; the replay only knows node:<major> images`);
   if (major !== process.versions.node.split('.')[0]) {
     throw new Error(`stage ${stage.name} builds on ${stage.from}, but this replay runs Node ${process.versions.node}`);
   }
@@ -115,7 +135,8 @@ async function startStage(stage, built, workDir) {
 async function replayInstruction({ keyword, args }, state, deps) {
   switch (keyword) {
     case 'WORKDIR':
-      if (state.workdir !== undefined && state.workdir !== args) throw new Error(`the replay supports one WORKDIR (${state.workdir})`);
+      if (state.workdir !== undefined && state.workdir !== args)
+        throw new Error(`the replay supports one WORKDIR (${state.workdir})`);
       if (!path.isAbsolute(args)) throw new Error('WORKDIR must be absolute');
       state.workdir = args;
       return;
@@ -147,7 +168,8 @@ async function copy({ flags, sources, dest }, state, { built, context, isIgnored
     const origin = from ? inStage(from, source) : path.resolve(context, source);
     const relativeToContext = path.relative(context, origin);
     if (!from && relativeToContext.startsWith('..')) throw new Error(`${source} is outside the build context`);
-    if (!from && relativeToContext !== '' && isIgnored(relativeToContext)) throw new Error(`${source} is excluded by .dockerignore`);
+    if (!from && relativeToContext !== '' && isIgnored(relativeToContext))
+      throw new Error(`${source} is excluded by .dockerignore`);
     const info = await stat(origin);
     if (info.isDirectory()) {
       // A folder's contents are copied, not the folder itself.
@@ -170,7 +192,8 @@ async function copy({ flags, sources, dest }, state, { built, context, isIgnored
 function inStage(state, file) {
   if (state.workdir === undefined) throw new Error('no WORKDIR before this COPY');
   const inside = path.posix.relative(state.workdir, path.posix.resolve(state.workdir, file));
-  if (inside.startsWith('..')) throw new Error(`${file} is outside WORKDIR ${state.workdir}; the replay only maps WORKDIR`);
+  if (inside.startsWith('..'))
+    throw new Error(`${file} is outside WORKDIR ${state.workdir}; the replay only maps WORKDIR`);
   return path.join(state.dir, inside);
 }
 

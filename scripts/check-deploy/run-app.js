@@ -25,7 +25,11 @@ export async function migrate(dir, env, logFile) {
  */
 export async function startAndStop({ dir, cmd, env, port, logFile }) {
   const [program, ...args] = cmd;
-  const child = spawn(program === 'node' ? process.execPath : program, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program === 'node' ? process.execPath : program, args, {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk) => (output += chunk.toString());
   child.stdout.on('data', collect);
@@ -38,14 +42,16 @@ export async function startAndStop({ dir, cmd, env, port, logFile }) {
   try {
     let last = 'no answer';
     while (performance.now() - started < READY_TIMEOUT_MS) {
-      if (exitedEarly) throw new Error(`exited (${exitedEarly.signal ?? `code ${exitedEarly.code}`}) before /readyz answered 200`);
+      if (exitedEarly)
+        throw new Error(`exited (${exitedEarly.signal ?? `code ${exitedEarly.code}`}) before /readyz answered 200`);
       const answer = await probe(`http://127.0.0.1:${port}/readyz`);
       if (answer.status === 200) break;
       last = answer.status ? `${answer.status} ${answer.body}` : answer.error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const readyAfterMs = performance.now() - started;
-    if (readyAfterMs >= READY_TIMEOUT_MS) throw new Error(`/readyz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
+    if (readyAfterMs >= READY_TIMEOUT_MS)
+      throw new Error(`/readyz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
 
     const stopping = performance.now();
     child.kill('SIGTERM');
@@ -53,7 +59,10 @@ export async function startAndStop({ dir, cmd, env, port, logFile }) {
     const { code, signal } = await exited;
     clearTimeout(timer);
     const stopMs = performance.now() - stopping;
-    if (code !== 0) throw new Error(`after SIGTERM it exited with ${signal ?? `code ${code}`}${signal === 'SIGKILL' ? ` (killed after ${STOP_TIMEOUT_MS / 1000} s)` : ''}`);
+    if (code !== 0)
+      throw new Error(
+        `after SIGTERM it exited with ${signal ?? `code ${code}`}${signal === 'SIGKILL' ? ` (killed after ${STOP_TIMEOUT_MS / 1000} s)` : ''}`,
+      );
     return { readyAfterMs, stopMs };
   } catch (err) {
     const tail = output.trimEnd().split('\n').slice(-20).join('\n');

@@ -31,7 +31,8 @@ export function toAttemptFailure(error: Error, context: AttemptContext): Attempt
   const limit = Math.min(context.maxAttempts, context.jobAttempts);
   const exhausted = context.attempt >= limit;
   const final = context.verdict === 'data' || exhausted;
-  const outcome = context.verdict === 'data' ? 'failed for good' : exhausted ? 'attempts exhausted, failed for good' : 'will retry';
+  const outcome =
+    context.verdict === 'data' ? 'failed for good' : exhausted ? 'attempts exhausted, failed for good' : 'will retry';
   const logLine = `attempt ${context.attempt}/${limit} ${context.verdict} fault, ${outcome}: ${error.name}: ${error.message}`;
   return { final, thrown: final ? unrecoverable(error) : error, logLine };
 }

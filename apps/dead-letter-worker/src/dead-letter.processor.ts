@@ -38,13 +38,21 @@ export interface DeadLetterProcessorDeps {
  * missing) spends no attempt: the queue is paused (BullMQ's manual rate limit) and the job goes back to waiting, to
  * be tried again when the pause is over, for as long as the sink stays broken.
  */
-export function createDeadLetterProcessor(deps: DeadLetterProcessorDeps): (job: DeadLetterJob) => Promise<DeadLetterResult> {
+export function createDeadLetterProcessor(
+  deps: DeadLetterProcessorDeps,
+): (job: DeadLetterJob) => Promise<DeadLetterResult> {
   const maxPauseMs = deps.maxPauseMs ?? 10_000;
   let sinkFaults = 0;
   return async (job) => {
     const attempt = job.attemptsMade + 1;
     const data = job.data as Partial<DeadLetterData> | undefined;
-    const logger = deps.logger.child({ jobId: job.id, entryId: data?.entryId, eventId: data?.eventId, eventType: data?.eventType, attempt });
+    const logger = deps.logger.child({
+      jobId: job.id,
+      entryId: data?.entryId,
+      eventId: data?.eventId,
+      eventType: data?.eventType,
+      attempt,
+    });
     // Job data may also come from Bull Board's "add job", so nothing about its shape is taken for granted: fields that
     // are missing or not an object decode as an undecodable entry, a data fault.
     const entry = { id: String(data?.entryId ?? job.id), fields: (data?.fields ?? {}) as RawEntry['fields'] };
@@ -60,12 +68,21 @@ export function createDeadLetterProcessor(deps: DeadLetterProcessorDeps): (job: 
       sinkFaults += 1;
       const pauseMs = Math.min(maxPauseMs, 1000 * 2 ** Math.min(sinkFaults - 1, 10));
       deps.metrics?.failures.inc({ verdict: 'sink', final: 'false' });
-      logger.warn({ cause: outcome.cause.message, pauseMs }, 'Sink fault: pausing the dead-letter queue; the job keeps its attempts');
+      logger.warn(
+        { cause: outcome.cause.message, pauseMs },
+        'Sink fault: pausing the dead-letter queue; the job keeps its attempts',
+      );
       await deps.pause(pauseMs).catch((err: unknown) => logger.warn({ err }, 'Could not pause the queue'));
       throw new RateLimitError();
     }
-    const failed = outcome?.status === 'failed' ? outcome : { verdict: 'data' as const, error: new Error('The entry was deleted') };
-    const failure = toAttemptFailure(failed.error, { verdict: failed.verdict, attempt, maxAttempts: deps.attempts, jobAttempts: job.opts.attempts ?? 1 });
+    const failed =
+      outcome?.status === 'failed' ? outcome : { verdict: 'data' as const, error: new Error('The entry was deleted') };
+    const failure = toAttemptFailure(failed.error, {
+      verdict: failed.verdict,
+      attempt,
+      maxAttempts: deps.attempts,
+      jobAttempts: job.opts.attempts ?? 1,
+    });
     deps.metrics?.failures.inc({ verdict: failed.verdict, final: String(failure.final) });
     logger[failure.final ? 'error' : 'warn'](
       { err: failed.error, verdict: failed.verdict, final: failure.final },

@@ -17,12 +17,10 @@ export function createHealthCheck(deps: HealthDeps): HealthCheck {
         (reply) => reply,
         (err: Error) => `error: ${err.message}`,
       ),
-      sql`select 1`
-        .execute(deps.db)
-        .then(
-          () => 'ok',
-          (err: Error) => `error: ${err.message}`,
-        ),
+      sql`select 1`.execute(deps.db).then(
+        () => 'ok',
+        (err: Error) => `error: ${err.message}`,
+      ),
     ]);
     return { ok: redis === 'PONG' && postgres === 'ok', redis, postgres };
   };

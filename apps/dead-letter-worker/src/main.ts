@@ -22,7 +22,11 @@ const db = createDb({
 // BullMQ workers need maxRetriesPerRequest: null: their commands wait out a Redis restart instead of failing.
 const workerRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 // Health checks and metrics must answer quickly while Redis is down, so they get a client that fails fast.
-const opsRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 });
+const opsRedis = new Redis(config.REDIS_URL, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2000,
+});
 opsRedis.on('error', (err: Error) => logger.debug({ err }, 'Ops Redis connection error'));
 
 const queue = new Queue(config.DEAD_LETTER_QUEUE, { connection: opsRedis, prefix: config.BULLMQ_PREFIX });
@@ -66,7 +70,12 @@ try {
   if (config.METRICS_PORT !== undefined) {
     // Live while the worker runs; ready only when Redis and Postgres answer.
     const live = async () => ({ ok: worker.isRunning(), worker: worker.isRunning() ? 'running' : 'stopped' });
-    ops = await startOpsServer({ port: config.METRICS_PORT, registry: metrics.registry, live, ready: createHealthCheck({ redis: opsRedis, db }) });
+    ops = await startOpsServer({
+      port: config.METRICS_PORT,
+      registry: metrics.registry,
+      live,
+      ready: createHealthCheck({ redis: opsRedis, db }),
+    });
   }
   await worker.waitUntilReady();
   logger.info(

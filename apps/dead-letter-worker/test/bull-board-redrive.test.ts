@@ -3,9 +3,15 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { createDb, migrateToLatest } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { captureLogs } from '@sluice/logger';
 import { createHandlerRegistry, PermanentError } from '@sluice/process-event';
-import { createTestDatabase, testRedisUrl, uniqueKey, waitFor, type TestDatabase } from '@sluice/test-support';
+import {
+  captureLogs,
+  createTestDatabase,
+  type TestDatabase,
+  testRedisUrl,
+  uniqueKey,
+  waitFor,
+} from '@sluice/test-support';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
@@ -66,7 +72,11 @@ describe('redrive through Bull Board', () => {
   });
 
   async function rowExists(eventId: unknown): Promise<boolean> {
-    const row = await db.selectFrom('events').select('event_id').where('event_id', '=', String(eventId)).executeTakeFirst();
+    const row = await db
+      .selectFrom('events')
+      .select('event_id')
+      .where('event_id', '=', String(eventId))
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -87,7 +97,10 @@ describe('redrive through Bull Board', () => {
     // The first failure stays in the job's history.
     expect(done?.stacktrace).toHaveLength(1);
     const { logs } = await queue.getJobLogs(job.id as string);
-    expect(logs).toEqual([expect.stringMatching(/attempt 1\/5 data fault, failed for good/), expect.stringMatching(/attempt 2: processed/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(/attempt 1\/5 data fault, failed for good/),
+      expect.stringMatching(/attempt 2: processed/),
+    ]);
   });
 
   it('retries every failed job through "retry all"', async () => {
@@ -99,7 +112,9 @@ describe('redrive through Bull Board', () => {
     broken = false;
     const response = await request(app.callback()).put(`${BASE}/api/queues/${queueName}/retry/failed`).expect(200);
     expect(response.body).toMatchObject({ retried: 2 });
-    await waitFor(async () => (await Promise.all(jobs.map((job) => job.isCompleted()))).every(Boolean), { what: 'both jobs to complete' });
+    await waitFor(async () => (await Promise.all(jobs.map((job) => job.isCompleted()))).every(Boolean), {
+      what: 'both jobs to complete',
+    });
     for (const event of events) expect(await rowExists(event.event_id)).toBe(true);
     expect(await queue.getFailedCount()).toBe(0);
   });

@@ -17,7 +17,9 @@ describe('loadConfig', () => {
     const config = loadConfig({ DEAD_LETTER_ATTEMPTS: '8', METRICS_PORT: '9464' });
     expect(config.DEAD_LETTER_ATTEMPTS).toBe(8);
     expect(config.METRICS_PORT).toBe(9464);
-    expect(() => loadConfig({ DEAD_LETTER_ATTEMPTS: '0' })).toThrowError(/^Invalid configuration: DEAD_LETTER_ATTEMPTS must be at least 1/);
+    expect(() => loadConfig({ DEAD_LETTER_ATTEMPTS: '0' })).toThrowError(
+      /^Invalid configuration: DEAD_LETTER_ATTEMPTS must be at least 1/,
+    );
   });
 
   it('names an invalid variable', () => {

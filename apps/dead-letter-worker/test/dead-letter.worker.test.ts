@@ -1,8 +1,14 @@
 import { createDb, migrateToLatest } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { captureLogs } from '@sluice/logger';
 import { createHandlerRegistry, PermanentError } from '@sluice/process-event';
-import { createTestDatabase, testRedisUrl, uniqueKey, waitFor, type TestDatabase } from '@sluice/test-support';
+import {
+  captureLogs,
+  createTestDatabase,
+  type TestDatabase,
+  testRedisUrl,
+  uniqueKey,
+  waitFor,
+} from '@sluice/test-support';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,7 +60,14 @@ describe('dead-letter worker', () => {
       prefix: PREFIX,
       connection: redis,
       logger: logs.logger,
-      processor: createDeadLetterProcessor({ db, handlers, attempts: ATTEMPTS, logger: logs.logger, metrics, pause: (ms) => queue.rateLimit(ms) }),
+      processor: createDeadLetterProcessor({
+        db,
+        handlers,
+        attempts: ATTEMPTS,
+        logger: logs.logger,
+        metrics,
+        pause: (ms) => queue.rateLimit(ms),
+      }),
     });
   });
 
@@ -65,11 +78,14 @@ describe('dead-letter worker', () => {
   });
 
   async function finished(job: Job): Promise<Job<DeadLetterData, DeadLetterResult>> {
-    return waitFor(async () => {
-      const current = await queue.getJob(job.id as string);
-      const state = await current?.getState();
-      return state === 'completed' || state === 'failed' ? current : undefined;
-    }, { what: `job ${job.id} to finish`, timeoutMs: 15_000 });
+    return waitFor(
+      async () => {
+        const current = await queue.getJob(job.id as string);
+        const state = await current?.getState();
+        return state === 'completed' || state === 'failed' ? current : undefined;
+      },
+      { what: `job ${job.id} to finish`, timeoutMs: 15_000 },
+    );
   }
 
   it('stores the event with the entry id as its stream id, and completes a second copy as a duplicate', async () => {
@@ -78,7 +94,11 @@ describe('dead-letter worker', () => {
     const done = await finished(await addDeadLetter(queue, first));
     expect(await done.getState()).toBe('completed');
     expect(done.returnvalue).toEqual({ status: 'processed', eventId: event.event_id, eventType: 'test.thing' });
-    const row = await db.selectFrom('events').selectAll().where('event_id', '=', String(event.event_id)).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('event_id', '=', String(event.event_id))
+      .executeTakeFirstOrThrow();
     expect(row.stream_id).toBe(first.entryId);
     expect(row.event_type).toBe('test.thing');
 
@@ -89,7 +109,13 @@ describe('dead-letter worker', () => {
     expect(text).toContain('sluice_dead_letter_completed_total{status="duplicate"} 1');
     // One structured line per job, naming it.
     expect(logs.entries()).toContainEqual(
-      expect.objectContaining({ msg: 'Dead letter processed', jobId: done.id, eventId: event.event_id, eventType: 'test.thing', attempt: 1 }),
+      expect.objectContaining({
+        msg: 'Dead letter processed',
+        jobId: done.id,
+        eventId: event.event_id,
+        eventType: 'test.thing',
+        attempt: 1,
+      }),
     );
   });
 
@@ -106,19 +132,27 @@ describe('dead-letter worker', () => {
     expect(job.data.fields).toEqual(fields);
     expect(job.stacktrace).toHaveLength(1);
     const { logs: lines } = await queue.getJobLogs(job.id as string);
-    expect(lines).toEqual([expect.stringMatching(/attempt 1\/3 data fault, failed for good: PermanentError: Undecodable/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/attempt 1\/3 data fault, failed for good: PermanentError: Undecodable/),
+    ]);
     expect(await queue.getFailedCount()).toBe(1);
   });
 
   it('fails a schema failure and a handler rejection at once', async () => {
-    const invalid = await finished(await addDeadLetter(queue, eventDeadLetter(streamEvent({ event_type: '', payload: 'nope' }))));
-    const rejected = await finished(await addDeadLetter(queue, eventDeadLetter(streamEvent({ event_type: 'test.rejected' }))));
+    const invalid = await finished(
+      await addDeadLetter(queue, eventDeadLetter(streamEvent({ event_type: '', payload: 'nope' }))),
+    );
+    const rejected = await finished(
+      await addDeadLetter(queue, eventDeadLetter(streamEvent({ event_type: 'test.rejected' }))),
+    );
     for (const job of [invalid, rejected]) {
       expect(await job.getState()).toBe('failed');
       expect(job.attemptsMade).toBe(1);
     }
     expect(rejected.failedReason).toMatch(/the handler rejects this event/);
-    expect(await metrics.registry.metrics()).toContain('sluice_dead_letter_failures_total{verdict="data",final="true"} 2');
+    expect(await metrics.registry.metrics()).toContain(
+      'sluice_dead_letter_failures_total{verdict="data",final="true"} 2',
+    );
   });
 
   it('retries a code fault, and stops at DEAD_LETTER_ATTEMPTS even when the job allows more', async () => {
@@ -134,7 +168,9 @@ describe('dead-letter worker', () => {
       expect.stringMatching(/attempt 2\/3 code fault, will retry/),
       expect.stringMatching(/attempt 3\/3 code fault, attempts exhausted, failed for good/),
     ]);
-    const failures = logs.entries().filter((entry) => String(entry.msg).startsWith('Dead letter failed') && entry.eventId === event.event_id);
+    const failures = logs
+      .entries()
+      .filter((entry) => String(entry.msg).startsWith('Dead letter failed') && entry.eventId === event.event_id);
     expect(failures.map((entry) => [entry.attempt, entry.final])).toEqual([
       [1, false],
       [2, false],

@@ -4,9 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createDb, migrateToLatest } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { captureLogs } from '@sluice/logger';
 import { createHandlerRegistry, PermanentError } from '@sluice/process-event';
-import { createTestDatabase, testRedisUrl, uniqueKey, waitFor, type TestDatabase } from '@sluice/test-support';
+import {
+  captureLogs,
+  createTestDatabase,
+  type TestDatabase,
+  testRedisUrl,
+  uniqueKey,
+  waitFor,
+} from '@sluice/test-support';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -102,7 +108,9 @@ describe('dead-letters CLI', () => {
     expect(dry.code).toBe(0);
     const wouldRetry = dry.stdout.filter((line) => line.startsWith('would retry '));
     expect(wouldRetry).toHaveLength(5);
-    expect(new Set(wouldRetry.map((line) => line.split('\t')[0]?.replace('would retry ', '')))).toEqual(new Set(jobs.alpha.map((job) => job.id)));
+    expect(new Set(wouldRetry.map((line) => line.split('\t')[0]?.replace('would retry ', '')))).toEqual(
+      new Set(jobs.alpha.map((job) => job.id)),
+    );
     expect(dry.stdout.at(-1)).toBe('dry run: would retry 5 job(s); nothing was changed');
     // Paged: 9 failed jobs at 2 per page is 5 pages, each with a progress line.
     expect(dry.stderr.filter((line) => line.startsWith('scanned '))).toHaveLength(5);
@@ -114,12 +122,18 @@ describe('dead-letters CLI', () => {
     expect(real.code).toBe(0);
     expect(real.stdout.at(-1)).toBe('retried 5 job(s)');
     expect(real.stderr).toContain('retried 5/5');
-    await waitFor(async () => (await states(jobs.alpha)).every((state) => state === 'completed'), { what: 'alpha jobs to complete' });
+    await waitFor(async () => (await states(jobs.alpha)).every((state) => state === 'completed'), {
+      what: 'alpha jobs to complete',
+    });
     expect(await states([...jobs.beta, ...jobs.undecodable])).toEqual(Array(4).fill('failed'));
     const rows = await db
       .selectFrom('events')
       .select('event_id')
-      .where('event_id', 'in', jobs.alpha.map((job) => String(job.data.eventId)))
+      .where(
+        'event_id',
+        'in',
+        jobs.alpha.map((job) => String(job.data.eventId)),
+      )
       .execute();
     expect(rows).toHaveLength(5);
     // A fresh set of attempts: the redriven run counts as attempt 1.
@@ -162,7 +176,9 @@ describe('dead-letters CLI', () => {
     await waitFor(async () => (await queue.getFailedCount()) === 4, { what: 'the newer jobs to fail' });
 
     const dry = await cli('retry', '--since', cut.toISOString(), '--dry-run', '--page-size', '1');
-    const ids = dry.stdout.filter((line) => line.startsWith('would retry ')).map((line) => line.slice('would retry '.length).split('\t')[0]);
+    const ids = dry.stdout
+      .filter((line) => line.startsWith('would retry '))
+      .map((line) => line.slice('would retry '.length).split('\t')[0]);
     expect(new Set(ids)).toEqual(new Set(newer.map((job) => job.id)));
     // Newest first: two pages of newer jobs, then the page that reaches an older one ends the scan.
     expect(dry.stderr.filter((line) => line.startsWith('scanned '))).toEqual([
@@ -214,7 +230,9 @@ describe('dead-letters CLI', () => {
     const env = { ...process.env, REDIS_URL: testRedisUrl(), DEAD_LETTER_QUEUE: queueName, BULLMQ_PREFIX: PREFIX };
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'list'], { env });
     expect(stdout.trim().split('\n').at(-1)).toBe('2 failed job(s)');
-    const failed = await promisify(execFile)(process.execPath, [CLI, 'purge', '--since', 'soon'], { env }).catch((err: unknown) => err);
+    const failed = await promisify(execFile)(process.execPath, [CLI, 'purge', '--since', 'soon'], { env }).catch(
+      (err: unknown) => err,
+    );
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringMatching(/Invalid --since "soon"[\s\S]*Usage:/) });
   });
 });

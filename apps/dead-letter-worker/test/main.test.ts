@@ -3,7 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, migrateToLatest } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { createTestDatabase, freePort, testRedisUrl, uniqueKey, waitFor, type TestDatabase } from '@sluice/test-support';
+import {
+  createTestDatabase,
+  freePort,
+  testRedisUrl,
+  uniqueKey,
+  waitFor,
+  type TestDatabase,
+} from '@sluice/test-support';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,9 +62,16 @@ describe('the built worker (node dist/main.js)', () => {
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
-    await waitFor(() => output.includes('Dead-letter worker started'), { what: 'the start-up line', timeoutMs: 15_000 });
+    await waitFor(() => output.includes('Dead-letter worker started'), {
+      what: 'the start-up line',
+      timeoutMs: 15_000,
+    });
     const started = output.split('\n').find((line) => line.includes('Dead-letter worker started')) as string;
-    expect(JSON.parse(started)).toMatchObject({ queue: queueName, attempts: 3, handlers: expect.arrayContaining(['session.start', 'session.end']) });
+    expect(JSON.parse(started)).toMatchObject({
+      queue: queueName,
+      attempts: 3,
+      handlers: expect.arrayContaining(['session.start', 'session.end']),
+    });
     expect(output).not.toContain(testDb.url);
 
     const event = streamEvent();

@@ -1,8 +1,14 @@
 import { createDb, migrateToLatest } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { captureLogs } from '@sluice/logger';
 import { createHandlerRegistry } from '@sluice/process-event';
-import { startPrivatePostgres, testRedisUrl, uniqueKey, waitFor, type PrivatePostgres } from '@sluice/test-support';
+import {
+  captureLogs,
+  type PrivatePostgres,
+  startPrivatePostgres,
+  testRedisUrl,
+  uniqueKey,
+  waitFor,
+} from '@sluice/test-support';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +40,14 @@ describe('dead-letter worker during a Postgres outage (a sink fault)', () => {
       prefix: PREFIX,
       connection: redis,
       logger,
-      processor: createDeadLetterProcessor({ db, handlers: createHandlerRegistry(), attempts: 3, logger, pause: (ms) => queue.rateLimit(ms), maxPauseMs: 500 }),
+      processor: createDeadLetterProcessor({
+        db,
+        handlers: createHandlerRegistry(),
+        attempts: 3,
+        logger,
+        pause: (ms) => queue.rateLimit(ms),
+        maxPauseMs: 500,
+      }),
     });
   }, 60_000);
 
@@ -64,13 +77,20 @@ describe('dead-letter worker during a Postgres outage (a sink fault)', () => {
     expect(await queue.getFailedCount()).toBe(0);
 
     postgres.start();
-    const done = await waitFor(async () => ((await added.isCompleted()) ? queue.getJob(added.id as string) : undefined), {
-      what: 'the dead letter to complete after Postgres is back',
-      timeoutMs: 30_000,
-    });
+    const done = await waitFor(
+      async () => ((await added.isCompleted()) ? queue.getJob(added.id as string) : undefined),
+      {
+        what: 'the dead letter to complete after Postgres is back',
+        timeoutMs: 30_000,
+      },
+    );
     expect(done?.returnvalue).toMatchObject({ status: 'processed', eventId: event.event_id });
     expect(failed).toEqual([]);
-    const row = await db.selectFrom('events').select(['event_id']).where('event_id', '=', String(event.event_id)).executeTakeFirst();
+    const row = await db
+      .selectFrom('events')
+      .select(['event_id'])
+      .where('event_id', '=', String(event.event_id))
+      .executeTakeFirst();
     expect(row).toBeDefined();
   });
 });

@@ -30,7 +30,11 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: [missing], message: `must be set together with ${other}` });
     }
     if (config.ADMIN_USER?.includes(':')) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_USER'], message: 'must not contain ":" (HTTP Basic auth splits on it)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_USER'],
+        message: 'must not contain ":" (HTTP Basic auth splits on it)',
+      });
     }
   });
 

@@ -63,7 +63,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   }
   // 4. Bull Board, with Basic auth in front of every one of its routes.
   if (deps.deadLetterQueue && config.ADMIN_USER && config.ADMIN_PASSWORD) {
-    app.use(bullBoardMiddleware({ queue: deps.deadLetterQueue, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }));
+    app.use(
+      bullBoardMiddleware({ queue: deps.deadLetterQueue, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }),
+    );
     logger.info({ path: BOARD_PATH, queue: deps.deadLetterQueue.name }, 'Bull Board mounted (HTTP Basic auth)');
   } else {
     logger.info({ path: BOARD_PATH }, 'Bull Board not mounted: set ADMIN_USER and ADMIN_PASSWORD to enable it');

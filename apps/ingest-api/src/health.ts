@@ -4,10 +4,10 @@ import type { Redis } from 'ioredis';
 import type { Db } from './db-types.js';
 
 /** How long each part of the health check may take: well inside the 3 s a load balancer usually allows. */
-export const HEALTH_TIMEOUT_MS = 1500;
+const HEALTH_TIMEOUT_MS = 1500;
 
 /** One dependency's state: `reason` is for the log only (it may name hosts and ports), never for the response. */
-export interface PartHealth {
+interface PartHealth {
   ok: boolean;
   reason?: string;
 }
@@ -20,7 +20,10 @@ export interface HealthReport {
 
 /** Pings Redis and runs `select 1` on Postgres, in parallel and each with a time limit, so the check never hangs. */
 export async function checkHealth(redis: Redis, db: Db): Promise<HealthReport> {
-  const [redisHealth, postgres] = await Promise.all([checkRedisHealth(redis, HEALTH_TIMEOUT_MS), checkPostgresHealth(db, HEALTH_TIMEOUT_MS)]);
+  const [redisHealth, postgres] = await Promise.all([
+    checkRedisHealth(redis, HEALTH_TIMEOUT_MS),
+    checkPostgresHealth(db, HEALTH_TIMEOUT_MS),
+  ]);
   return {
     redis: redisHealth.ok ? { ok: true } : { ok: false, reason: redisHealth.error ?? 'unavailable' },
     postgres: postgres.ok ? { ok: true } : { ok: false, reason: postgres.error ?? 'unavailable' },

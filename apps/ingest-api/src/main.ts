@@ -16,7 +16,9 @@ const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ name: 'ingest-api', level: config.LOG_LEVEL });
 
 if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
-  logger.warn('INGEST_API_KEYS is empty in production: anyone who can reach the API can post events. Set INGEST_API_KEYS.');
+  logger.warn(
+    'INGEST_API_KEYS is empty in production: anyone who can reach the API can post events. Set INGEST_API_KEYS.',
+  );
 }
 
 // Request path: no offline queue and a short command timeout, so a Redis outage is a quick 503, never a hang.
@@ -37,13 +39,19 @@ let boardRedis: Redis | undefined;
 let deadLetterQueue: Queue | undefined;
 if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
   boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  boardRedis.on('error', (err: Error) => logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board Redis connection error'));
+  boardRedis.on('error', (err: Error) =>
+    logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board Redis connection error'),
+  );
   deadLetterQueue = new Queue(config.DEAD_LETTER_QUEUE, { connection: boardRedis, prefix: config.BULLMQ_PREFIX });
-  deadLetterQueue.on('error', (err) => logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board queue error'));
+  deadLetterQueue.on('error', (err) =>
+    logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board queue error'),
+  );
 }
 
 const app = createApp({ config, logger, redis, db, registry, ...(deadLetterQueue ? { deadLetterQueue } : {}) });
-const server = http.createServer(app.callback());
+const handle = app.callback();
+// Koa's handler settles every request itself (errors go through the app's error middleware), so nothing is awaited here.
+const server = http.createServer((req, res) => void handle(req, res));
 // Keep-alive sockets would hold server.close() open; http-terminator ends idle ones at once and busy ones after their response.
 const terminator = createHttpTerminator({ server, gracefulTerminationTimeout: 5000 });
 
@@ -66,9 +74,14 @@ handleShutdown({ logger, close });
 // requests would get 503s. Redis being down is no reason not to start, though: after a failed first attempt (or 5 s)
 // the API listens anyway, answers 503 and says why on the health route while ioredis keeps reconnecting.
 await Promise.race([
-  redis.connect().catch((err: Error) =>
-    logger.warn({ err: { name: err.name, message: err.message } }, 'Redis not reachable at start-up; retrying in the background'),
-  ),
+  redis
+    .connect()
+    .catch((err: Error) =>
+      logger.warn(
+        { err: { name: err.name, message: err.message } },
+        'Redis not reachable at start-up; retrying in the background',
+      ),
+    ),
   new Promise((resolve) => setTimeout(resolve, 5000).unref()),
 ]);
 
@@ -79,7 +92,13 @@ server.on('error', (err) => {
 server.listen(config.PORT, config.HOST, () => {
   const { INGEST_API_KEYS: keys, MAX_EVENT_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_BYTES, STREAM_KEY } = config;
   logger.info(
-    { host: config.HOST, port: config.PORT, stream: STREAM_KEY, apiKeyCount: keys.length, limits: { MAX_EVENT_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_BYTES } },
+    {
+      host: config.HOST,
+      port: config.PORT,
+      stream: STREAM_KEY,
+      apiKeyCount: keys.length,
+      limits: { MAX_EVENT_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_BYTES },
+    },
     'Ingest API listening',
   );
 });

@@ -23,7 +23,10 @@ export function validateEvent(body: JsonBody): EventInput {
  */
 export function validateBatch(body: JsonBody, bodyBytes: number, limits: BatchLimits): EventInput[] {
   const unknownKeys = Object.keys(body).filter((key) => key !== 'events');
-  const shapeIssues: ErrorDetail[] = unknownKeys.map((key) => ({ path: `/${pointerToken(key)}`, reason: 'is not a known field' }));
+  const shapeIssues: ErrorDetail[] = unknownKeys.map((key) => ({
+    path: `/${pointerToken(key)}`,
+    reason: 'is not a known field',
+  }));
   const events = body.events;
   if (!Array.isArray(events)) {
     shapeIssues.push({ path: '/events', reason: events === undefined ? 'is required' : 'must be an array of events' });
@@ -33,18 +36,28 @@ export function validateBatch(body: JsonBody, bodyBytes: number, limits: BatchLi
   if (shapeIssues.length > 0 || !Array.isArray(events)) throw invalid('the batch is invalid', shapeIssues);
 
   if (events.length > limits.maxEvents) {
-    throw new ApiError(413, 'too_many_events', `a batch holds at most ${limits.maxEvents} events (got ${events.length})`);
+    throw new ApiError(
+      413,
+      'too_many_events',
+      `a batch holds at most ${limits.maxEvents} events (got ${events.length})`,
+    );
   }
   if (bodyBytes > limits.maxEventBytes) {
     const oversized: ErrorDetail[] = [];
     events.forEach((event, index) => {
       const bytes = jsonBytes(event);
       if (bytes !== undefined && bytes > limits.maxEventBytes) {
-        oversized.push({ index, path: `/events/${index}`, reason: `is ${bytes} bytes, over the event limit of ${limits.maxEventBytes}` });
+        oversized.push({
+          index,
+          path: `/events/${index}`,
+          reason: `is ${bytes} bytes, over the event limit of ${limits.maxEventBytes}`,
+        });
       }
     });
     if (oversized.length > 0) {
-      throw new ApiError(413, 'event_too_large', `an event is larger than ${limits.maxEventBytes} bytes`, { details: oversized });
+      throw new ApiError(413, 'event_too_large', `an event is larger than ${limits.maxEventBytes} bytes`, {
+        details: oversized,
+      });
     }
   }
 

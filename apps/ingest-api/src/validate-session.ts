@@ -21,5 +21,7 @@ export function validateSessionId(id: string): string {
 export function validateTranscript(body: JsonBody): JsonObject {
   const result = transcriptSchema.safeParse(body);
   if (result.success) return result.data;
-  throw new ApiError(400, 'validation_failed', 'the transcript is invalid', { details: formatIssues(result.error, '') });
+  throw new ApiError(400, 'validation_failed', 'the transcript is invalid', {
+    details: formatIssues(result.error, ''),
+  });
 }

@@ -61,12 +61,25 @@ describe('API keys and the admin board', () => {
     });
 
     it('answers 202 with either configured key (scheme in any case)', async () => {
-      expect((await t.http.post('/api/v1/events').set('Authorization', `Bearer ${KEY_A}`).send(event)).status).toBe(202);
-      expect((await t.http.post('/api/v1/events/batch').set('Authorization', `bearer ${KEY_B}`).send({ events: [event] })).status).toBe(202);
+      expect((await t.http.post('/api/v1/events').set('Authorization', `Bearer ${KEY_A}`).send(event)).status).toBe(
+        202,
+      );
+      expect(
+        (
+          await t.http
+            .post('/api/v1/events/batch')
+            .set('Authorization', `bearer ${KEY_B}`)
+            .send({ events: [event] })
+        ).status,
+      ).toBe(202);
     });
 
     it('guards every /api/v1 route, known or not, but leaves health and the probes open', async () => {
-      for (const path of ['/api/v1/events/0193a0c4-0000-7000-8000-000000000001', '/api/v1/sessions/s1', '/api/v1/unknown']) {
+      for (const path of [
+        '/api/v1/events/0193a0c4-0000-7000-8000-000000000001',
+        '/api/v1/sessions/s1',
+        '/api/v1/unknown',
+      ]) {
         const res = await t.http.get(path);
         expect(res.status).toBe(401);
         expectErrorBody(res.body);
@@ -88,16 +101,25 @@ describe('API keys and the admin board', () => {
       ['a wrong user', basic('someone', ADMIN_PASSWORD)],
       ['a password without a user', `Basic ${Buffer.from(ADMIN_PASSWORD).toString('base64')}`],
       ['a bearer key', `Bearer ${KEY_A}`],
-    ])('answers 401 with a Basic challenge for %s, on pages, assets and the API alike', async (_name, authorization) => {
-      for (const path of ['/admin/queues', '/admin/queues/', `/admin/queues/queue/${queueName}`, '/admin/queues/api/queues', '/admin/queues/static/favicon.ico']) {
-        const req = t.http.get(path);
-        if (authorization) req.set('Authorization', authorization);
-        const res = await req;
-        expect(res.status, path).toBe(401);
-        expect(res.headers['www-authenticate']).toBe('Basic realm="sluice-admin"');
-        expectErrorBody(res.body);
-      }
-    });
+    ])(
+      'answers 401 with a Basic challenge for %s, on pages, assets and the API alike',
+      async (_name, authorization) => {
+        for (const path of [
+          '/admin/queues',
+          '/admin/queues/',
+          `/admin/queues/queue/${queueName}`,
+          '/admin/queues/api/queues',
+          '/admin/queues/static/favicon.ico',
+        ]) {
+          const req = t.http.get(path);
+          if (authorization) req.set('Authorization', authorization);
+          const res = await req;
+          expect(res.status, path).toBe(401);
+          expect(res.headers['www-authenticate']).toBe('Basic realm="sluice-admin"');
+          expectErrorBody(res.body);
+        }
+      },
+    );
 
     it('serves the board and lists the dead-letter queue with the right credentials', async () => {
       const page = await t.http.get('/admin/queues').set('Authorization', basic(ADMIN_USER, ADMIN_PASSWORD));
@@ -108,8 +130,12 @@ describe('API keys and the admin board', () => {
       expect((api.body as { queues: Array<{ name: string }> }).queues.map((q) => q.name)).toEqual([queueName]);
     });
 
-    it('does not let the board\'s body parser near /api/v1: strict JSON still applies there', async () => {
-      const res = await t.http.post('/api/v1/events').set('Authorization', `Bearer ${KEY_A}`).set('Content-Type', 'application/x-www-form-urlencoded').send('a=1');
+    it("does not let the board's body parser near /api/v1: strict JSON still applies there", async () => {
+      const res = await t.http
+        .post('/api/v1/events')
+        .set('Authorization', `Bearer ${KEY_A}`)
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('a=1');
       expect(res.status).toBe(415);
     });
   });
@@ -121,7 +147,12 @@ describe('API keys and the admin board', () => {
     await t.http.get('/admin/queues/api/queues').set('Authorization', basic(ADMIN_USER, `${ADMIN_PASSWORD}-wrong`));
     const text = t.logs.text();
     expect(t.logs.lines.length).toBeGreaterThan(10);
-    for (const secret of [KEY_A, KEY_B, ADMIN_PASSWORD, Buffer.from(`${ADMIN_USER}:${ADMIN_PASSWORD}`).toString('base64')]) {
+    for (const secret of [
+      KEY_A,
+      KEY_B,
+      ADMIN_PASSWORD,
+      Buffer.from(`${ADMIN_USER}:${ADMIN_PASSWORD}`).toString('base64'),
+    ]) {
       expect(text).not.toContain(secret);
     }
   });

@@ -21,7 +21,11 @@ const ERROR_TEXT = 'session.end handler rejected the event: recognisable-error-b
 /** A tab of the job card (Error, Data, Logs...), whatever element the board renders it as. */
 function jobTab(page: Page, name: string) {
   const exact = new RegExp(`^${name}$`, 'i');
-  return page.getByRole('tab', { name: exact }).or(page.getByRole('button', { name: exact })).or(page.getByText(exact)).first();
+  return page
+    .getByRole('tab', { name: exact })
+    .or(page.getByRole('button', { name: exact }))
+    .or(page.getByText(exact))
+    .first();
 }
 
 describe('Bull Board in a real browser', () => {
@@ -82,7 +86,10 @@ describe('Bull Board in a real browser', () => {
       eventId: event.event_id,
       eventType: event.event_type,
     };
-    const job = await queue.add(deadLetterJobName(data), data, { ...deadLetterJobOptions(3), jobId: deadLetterJobId(stream, entryId) });
+    const job = await queue.add(deadLetterJobName(data), data, {
+      ...deadLetterJobOptions(3),
+      jobId: deadLetterJobId(stream, entryId),
+    });
     worker = new Worker<DeadLetterData>(
       queueName,
       async (failing) => {
@@ -111,7 +118,10 @@ describe('Bull Board in a real browser', () => {
     expect(denied.headers()['www-authenticate']).toBe('Basic realm="sluice-admin"');
     await anonymous.close();
 
-    const context = await browser.newContext({ httpCredentials: { username: ADMIN_USER, password: ADMIN_PASSWORD }, viewport: { width: 1400, height: 1000 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: ADMIN_USER, password: ADMIN_PASSWORD },
+      viewport: { width: 1400, height: 1000 },
+    });
     const page = await context.newPage();
     const response = await page.goto(`${base}/admin/queues/queue/${queueName}?status=failed`);
     expect(response?.status()).toBe(200);

@@ -14,8 +14,16 @@ describe('loadConfig', () => {
   });
 
   it('has the documented limits by default and reads them from the environment', () => {
-    expect(loadConfig({})).toMatchObject({ MAX_EVENT_BYTES: 32768, MAX_BATCH_EVENTS: 500, MAX_BATCH_BYTES: 524288, MAX_TRANSCRIPT_BYTES: 1048576 });
-    expect(loadConfig({ MAX_EVENT_BYTES: '1000', MAX_BATCH_EVENTS: '10' })).toMatchObject({ MAX_EVENT_BYTES: 1000, MAX_BATCH_EVENTS: 10 });
+    expect(loadConfig({})).toMatchObject({
+      MAX_EVENT_BYTES: 32768,
+      MAX_BATCH_EVENTS: 500,
+      MAX_BATCH_BYTES: 524288,
+      MAX_TRANSCRIPT_BYTES: 1048576,
+    });
+    expect(loadConfig({ MAX_EVENT_BYTES: '1000', MAX_BATCH_EVENTS: '10' })).toMatchObject({
+      MAX_EVENT_BYTES: 1000,
+      MAX_BATCH_EVENTS: 10,
+    });
     expect(() => loadConfig({ MAX_BATCH_EVENTS: '0' })).toThrowError(/^Invalid configuration: MAX_BATCH_EVENTS /);
   });
 
@@ -29,13 +37,18 @@ describe('loadConfig', () => {
   });
 
   it('wants both admin credentials or neither, and never echoes the password', () => {
-    expect(() => loadConfig({ ADMIN_USER: 'admin' })).toThrowError(/^Invalid configuration: ADMIN_PASSWORD must be set together with ADMIN_USER/);
+    expect(() => loadConfig({ ADMIN_USER: 'admin' })).toThrowError(
+      /^Invalid configuration: ADMIN_PASSWORD must be set together with ADMIN_USER/,
+    );
     expect(() => loadConfig({ ADMIN_PASSWORD: 's3cret-pw' })).toThrowError(/^Invalid configuration: ADMIN_USER /);
     try {
       loadConfig({ ADMIN_PASSWORD: 's3cret-pw' });
     } catch (err) {
       expect((err as Error).message).not.toContain('s3cret-pw');
     }
-    expect(loadConfig({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'pw' })).toMatchObject({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'pw' });
+    expect(loadConfig({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'pw' })).toMatchObject({
+      ADMIN_USER: 'admin',
+      ADMIN_PASSWORD: 'pw',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMigratedDb, createTestApp, expectErrorBody, type TestApp, type TestDb } from './support/test-env.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -36,7 +36,12 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
   describe('a single event', () => {
     it('answers 202 with the client event_id only after the event is in the stream, with received_at added', async () => {
       const eventId = '0193a0c4-7b5e-7d1c-9f00-1234567890ab';
-      const sent = event({ event_id: eventId, session_id: 'sess_01', timestamp: '2026-11-22T10:00:00.000Z', payload: { any: 'json object' } });
+      const sent = event({
+        event_id: eventId,
+        session_id: 'sess_01',
+        timestamp: '2026-11-22T10:00:00.000Z',
+        payload: { any: 'json object' },
+      });
       const res = await t.http.post('/api/v1/events').send(sent);
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ status: 'accepted', event_id: eventId });
@@ -55,11 +60,16 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       expect((await t.streamEvents()).at(-1)?.event_id).toBe(res.body.event_id);
     });
 
-    it('stores exactly the parsed body plus event_id and received_at, whatever the body\'s layout', async () => {
+    it("stores exactly the parsed body plus event_id and received_at, whatever the body's layout", async () => {
       // Pretty-printing, escapes, a repeated key (JSON.parse keeps the last) and whitespace after the object: the
       // stream entry holds what the body parses to, never the client's text.
-      const raw = '{\n  "event_type": "cli.command",\n  "source": "te\\u0073t",\n  "payload": {"a": 1, "a": 2, "s": "}\\"}"}\n}\n\t ';
-      const res = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').serialize((data: unknown) => data as string).send(raw);
+      const raw =
+        '{\n  "event_type": "cli.command",\n  "source": "te\\u0073t",\n  "payload": {"a": 1, "a": 2, "s": "}\\"}"}\n}\n\t ';
+      const res = await t.http
+        .post('/api/v1/events')
+        .set('Content-Type', 'application/json')
+        .serialize((data: unknown) => data as string)
+        .send(raw);
       expect(res.status).toBe(202);
       const stored = (await t.streamEvents()).at(-1);
       expect(stored).toEqual({ ...JSON.parse(raw), event_id: res.body.event_id, received_at: expect.any(String) });
@@ -67,7 +77,7 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       expect(stored?.payload).toEqual({ a: 2, s: '}"}' });
     });
 
-    it('accepts the same event_id twice (idempotency is the consumer\'s insert)', async () => {
+    it("accepts the same event_id twice (idempotency is the consumer's insert)", async () => {
       const sent = event({ event_id: '0193a0c4-0000-7000-8000-000000000001' });
       expect((await t.http.post('/api/v1/events').send(sent)).status).toBe(202);
       expect((await t.http.post('/api/v1/events').send(sent)).status).toBe(202);
@@ -75,14 +85,20 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
     });
 
     it('accepts Content-Type with charset=utf-8, in any case', async () => {
-      const res = await t.http.post('/api/v1/events').set('Content-Type', 'Application/JSON; Charset="UTF-8"').send(JSON.stringify(event()));
+      const res = await t.http
+        .post('/api/v1/events')
+        .set('Content-Type', 'Application/JSON; Charset="UTF-8"')
+        .send(JSON.stringify(event()));
       expect(res.status).toBe(202);
     });
 
     it('echoes a sane x-request-id and replaces one that is not', async () => {
       const ok = await t.http.post('/api/v1/events').set('X-Request-Id', 'client-req-42').send(event());
       expect(ok.headers['x-request-id']).toBe('client-req-42');
-      const insane = await t.http.post('/api/v1/events').set('X-Request-Id', `a b ${'x'.repeat(200)}`).send({});
+      const insane = await t.http
+        .post('/api/v1/events')
+        .set('X-Request-Id', `a b ${'x'.repeat(200)}`)
+        .send({});
       expect(insane.status).toBe(400);
       expect(insane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expectErrorBody(insane.body, insane.headers['x-request-id']);
@@ -94,7 +110,12 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       ['an empty body', '', 'invalid_json', []],
       ['a top-level array', [event()], 'validation_failed', ['']],
       ['a top-level string', '"hello"', 'validation_failed', ['']],
-      ['wrong types', event({ event_type: 5, source: ['x'], payload: 'text' }), 'validation_failed', ['/event_type', '/source', '/payload']],
+      [
+        'wrong types',
+        event({ event_type: 5, source: ['x'], payload: 'text' }),
+        'validation_failed',
+        ['/event_type', '/source', '/payload'],
+      ],
       ['missing fields', {}, 'validation_failed', ['/event_type', '/source', '/payload']],
       ['an event_type out of range', event({ event_type: 'x'.repeat(129) }), 'validation_failed', ['/event_type']],
       ['an event_type with a space', event({ event_type: 'session start' }), 'validation_failed', ['/event_type']],
@@ -102,30 +123,53 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       ['an empty session_id', event({ session_id: '' }), 'validation_failed', ['/session_id']],
       ['U+0000 in source', event({ source: 'a\u0000b' }), 'validation_failed', ['/source']],
       ['U+0000 in the payload', event({ payload: { text: 'a\u0000b' } }), 'validation_failed', ['/payload/text']],
-      ['a lone surrogate in the payload', '{"event_type":"x","source":"y","payload":{"s":"\\ud800"}}', 'validation_failed', ['/payload/s']],
-      ['an unsafe integer', '{"event_type":"x","source":"y","payload":{"big":9007199254740993}}', 'validation_failed', ['/payload/big']],
-      ['a number JSON cannot hold as a double', '{"event_type":"x","source":"y","payload":{"huge":1e400}}', 'validation_failed', ['/payload/huge']],
+      [
+        'a lone surrogate in the payload',
+        '{"event_type":"x","source":"y","payload":{"s":"\\ud800"}}',
+        'validation_failed',
+        ['/payload/s'],
+      ],
+      [
+        'an unsafe integer',
+        '{"event_type":"x","source":"y","payload":{"big":9007199254740993}}',
+        'validation_failed',
+        ['/payload/big'],
+      ],
+      [
+        'a number JSON cannot hold as a double',
+        '{"event_type":"x","source":"y","payload":{"huge":1e400}}',
+        'validation_failed',
+        ['/payload/huge'],
+      ],
       ['an impossible date', event({ timestamp: '2026-02-30T10:00:00Z' }), 'validation_failed', ['/timestamp']],
       ['a timestamp that is not RFC 3339', event({ timestamp: 'yesterday' }), 'validation_failed', ['/timestamp']],
       ['an event_id that is not a UUID', event({ event_id: 'abc' }), 'validation_failed', ['/event_id']],
       ['an unknown field', event({ timestmap: '2026-11-22T10:00:00Z' }), 'validation_failed', ['/timestmap']],
-      ['a session.start without session_id', event({ event_type: 'session.start' }), 'validation_failed', ['/session_id']],
+      [
+        'a session.start without session_id',
+        event({ event_type: 'session.start' }),
+        'validation_failed',
+        ['/session_id'],
+      ],
       ['invalid UTF-8', '{"event_type":"x","source":"\xff","payload":{}}', 'invalid_json', []],
     ];
 
-    it.each(invalid)('answers 400 for %s, with the error body, and enqueues nothing', async (_name, body, code, paths) => {
-      const req = t.http.post('/api/v1/events').set('Content-Type', 'application/json');
-      // A Buffer goes out as it is (superagent would JSON-encode it otherwise); latin1 keeps \xff one raw byte.
-      const raw = typeof body === 'string' && body.includes('\xff') ? Buffer.from(body, 'latin1') : undefined;
-      const res = await (raw ? req.serialize((data: unknown) => data as string).send(raw) : req.send(body as object));
-      expect(res.status).toBe(400);
-      expect(res.headers['content-type']).toMatch(/^application\/json/);
-      const error = expectErrorBody(res.body, res.headers['x-request-id']);
-      expect(error.error.code).toBe(code);
-      const reported = (error.error.details ?? []).map((detail) => (detail as { path: string }).path);
-      for (const path of paths) expect(reported).toContain(path);
-      await expectStreamUnchanged();
-    });
+    it.each(invalid)(
+      'answers 400 for %s, with the error body, and enqueues nothing',
+      async (_name, body, code, paths) => {
+        const req = t.http.post('/api/v1/events').set('Content-Type', 'application/json');
+        // A Buffer goes out as it is (superagent would JSON-encode it otherwise); latin1 keeps \xff one raw byte.
+        const raw = typeof body === 'string' && body.includes('\xff') ? Buffer.from(body, 'latin1') : undefined;
+        const res = await (raw ? req.serialize((data: unknown) => data as string).send(raw) : req.send(body as object));
+        expect(res.status).toBe(400);
+        expect(res.headers['content-type']).toMatch(/^application\/json/);
+        const error = expectErrorBody(res.body, res.headers['x-request-id']);
+        expect(error.error.code).toBe(code);
+        const reported = (error.error.details ?? []).map((detail) => (detail as { path: string }).path);
+        for (const path of paths) expect(reported).toContain(path);
+        await expectStreamUnchanged();
+      },
+    );
 
     it.each([
       ['text/plain', 'text/plain'],
@@ -143,7 +187,11 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       const none = await t.http.post('/api/v1/events').send(Buffer.from(JSON.stringify(event())));
       expect(none.status).toBe(415);
       expectErrorBody(none.body);
-      const gzip = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(JSON.stringify(event()));
+      const gzip = await t.http
+        .post('/api/v1/events')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send(JSON.stringify(event()));
       expect(gzip.status).toBe(415);
       expectErrorBody(gzip.body);
       await expectStreamUnchanged();
@@ -165,7 +213,13 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       try {
         const { port } = server.address() as AddressInfo;
         const result = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
-          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/events', headers: { 'content-type': 'application/json' } });
+          const req = http.request({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/v1/events',
+            headers: { 'content-type': 'application/json' },
+          });
           let sent = 0;
           let answered = false;
           req.on('response', (res) => {
@@ -230,7 +284,12 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
   describe('a batch', () => {
     it('answers 202 with every event_id in request order, duplicates included, after one atomic XADD', async () => {
       const fixed = '0193a0c4-0000-7000-8000-0000000000aa';
-      const events = [event({ event_id: fixed }), event(), event({ event_id: fixed }), event({ event_type: 'other.type' })];
+      const events = [
+        event({ event_id: fixed }),
+        event(),
+        event({ event_id: fixed }),
+        event({ event_type: 'other.type' }),
+      ];
       const res = await t.http.post('/api/v1/events/batch').send({ events });
       expect(res.status).toBe(202);
       expect(res.body.status).toBe('accepted');
@@ -244,7 +303,13 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
     });
 
     it('answers 400 listing every invalid index with JSON pointers, and enqueues none of the batch', async () => {
-      const events = [event(), event({ timestamp: 'nope' }), event(), event({ source: '', payload: 'x' }), 'not an event'];
+      const events = [
+        event(),
+        event({ timestamp: 'nope' }),
+        event(),
+        event({ source: '', payload: 'x' }),
+        'not an event',
+      ];
       const res = await t.http.post('/api/v1/events/batch').send({ events });
       expect(res.status).toBe(400);
       const body = expectErrorBody(res.body, res.headers['x-request-id']);
@@ -274,7 +339,9 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
     });
 
     it('answers 413 for more than MAX_BATCH_EVENTS (500) events', async () => {
-      const res = await t.http.post('/api/v1/events/batch').send({ events: Array.from({ length: 501 }, () => ({ event_type: 'x', source: 'y', payload: {} })) });
+      const res = await t.http
+        .post('/api/v1/events/batch')
+        .send({ events: Array.from({ length: 501 }, () => ({ event_type: 'x', source: 'y', payload: {} })) });
       expect(res.status).toBe(413);
       expect(expectErrorBody(res.body).error.code).toBe('too_many_events');
       await expectStreamUnchanged();
@@ -303,7 +370,11 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       const body = `{"events":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
       const res = await t.http.post('/api/v1/events/batch').set('Content-Type', 'application/json').send(body);
       expect(res.status).toBe(400);
-      expect(expectErrorBody(res.body).error.details).toContainEqual({ index: 0, path: '/events/0', reason: expect.any(String) });
+      expect(expectErrorBody(res.body).error.details).toContainEqual({
+        index: 0,
+        path: '/events/0',
+        reason: expect.any(String),
+      });
       const deepPayload = `{"event_type":"x","source":"y","payload":{"a":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`;
       const single = await t.http.post('/api/v1/events').set('Content-Type', 'application/json').send(deepPayload);
       expect(single.status).toBe(400);
@@ -315,7 +386,10 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       const text = await t.http.post('/api/v1/events/batch').set('Content-Type', 'text/plain').send('{"events":[]}');
       expect(text.status).toBe(415);
       expectErrorBody(text.body);
-      const broken = await t.http.post('/api/v1/events/batch').set('Content-Type', 'application/json').send('{"events":[');
+      const broken = await t.http
+        .post('/api/v1/events/batch')
+        .set('Content-Type', 'application/json')
+        .send('{"events":[');
       expect(broken.status).toBe(400);
       expect(expectErrorBody(broken.body).error.code).toBe('invalid_json');
       await expectStreamUnchanged();
@@ -344,7 +418,9 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       const text = res.text;
-      expect(text).toMatch(/sluice_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/events",status="202"\} \d+/);
+      expect(text).toMatch(
+        /sluice_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/events",status="202"\} \d+/,
+      );
       expect(text).toMatch(/sluice_events_accepted_total\{endpoint="single"\} \d+/);
       expect(text).toMatch(/sluice_events_rejected_total\{endpoint="single",code="validation_failed"\} \d+/);
       expect(text).toContain(`sluice_stream_length{stream="${t.stream}"} ${await t.streamLength()}`);
@@ -352,10 +428,21 @@ describe('POST /api/v1/events and /api/v1/events/batch', () => {
 
     it('logs one line per request without bodies or headers', async () => {
       const before = t.logs.lines.length;
-      await t.http.post('/api/v1/events').set('X-Request-Id', 'log-check-1').send(event({ payload: { marker: 'body-must-not-be-logged' } }));
-      const lines = t.logs.entries().slice(before).filter((entry) => entry.requestId === 'log-check-1');
+      await t.http
+        .post('/api/v1/events')
+        .set('X-Request-Id', 'log-check-1')
+        .send(event({ payload: { marker: 'body-must-not-be-logged' } }));
+      const lines = t.logs
+        .entries()
+        .slice(before)
+        .filter((entry) => entry.requestId === 'log-check-1');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatchObject({ method: 'POST', path: '/api/v1/events', status: 202, durationMs: expect.any(Number) });
+      expect(lines[0]).toMatchObject({
+        method: 'POST',
+        path: '/api/v1/events',
+        status: 202,
+        durationMs: expect.any(Number),
+      });
       expect(t.logs.text()).not.toContain('body-must-not-be-logged');
     });
   });

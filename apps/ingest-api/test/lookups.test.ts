@@ -1,7 +1,6 @@
 import { createDb } from '@sluice/db';
 import { freePort, testRedisUrl, waitFor } from '@sluice/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../src/db-types.js';
 import { createMigratedDb, createTestApp, expectErrorBody, type TestApp, type TestDb } from './support/test-env.js';
 import { startTestConsumer, type TestConsumer } from './support/test-consumer.js';
 
@@ -29,17 +28,27 @@ describe('look-ups, transcripts and idempotency (with the consumer running)', ()
 
   it('stores an event_id posted twice (single and in a batch) once, and serves it', async () => {
     const eventId = '0193a0c4-7b5e-7d1c-9f00-00000000d0d0';
-    const sent = { event_id: eventId, event_type: 'test.lookup', source: 'vitest', session_id: 'sess_x', timestamp: '2026-11-22T10:00:00.000Z', payload: { a: [1, 'two'] } };
+    const sent = {
+      event_id: eventId,
+      event_type: 'test.lookup',
+      source: 'vitest',
+      session_id: 'sess_x',
+      timestamp: '2026-11-22T10:00:00.000Z',
+      payload: { a: [1, 'two'] },
+    };
     expect((await t.http.post('/api/v1/events').send(sent)).status).toBe(202);
     expect((await t.http.post('/api/v1/events').send(sent)).status).toBe(202);
     const batch = await t.http.post('/api/v1/events/batch').send({ events: [sent, sent] });
     expect(batch.status).toBe(202);
     expect(batch.body.event_ids).toEqual([eventId, eventId]);
 
-    const found = await waitFor(async () => {
-      const res = await t.http.get(`/api/v1/events/${eventId}`);
-      return res.status === 200 ? res : undefined;
-    }, { what: 'the event to be stored' });
+    const found = await waitFor(
+      async () => {
+        const res = await t.http.get(`/api/v1/events/${eventId}`);
+        return res.status === 200 ? res : undefined;
+      },
+      { what: 'the event to be stored' },
+    );
     expect(found.body).toEqual({
       event_id: eventId,
       event_type: 'test.lookup',
@@ -50,9 +59,15 @@ describe('look-ups, transcripts and idempotency (with the consumer running)', ()
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
     // Every copy has been consumed by now (the stream is read in order), and there is still one row.
-    await waitFor(async () => (await t.redis.xinfo('GROUPS', t.stream) as unknown[][]).every((g) => g[g.indexOf('pending') + 1] === 0 && g[g.indexOf('lag') + 1] === 0), {
-      what: 'the consumer to drain the stream',
-    });
+    await waitFor(
+      async () =>
+        ((await t.redis.xinfo('GROUPS', t.stream)) as unknown[][]).every(
+          (g) => g[g.indexOf('pending') + 1] === 0 && g[g.indexOf('lag') + 1] === 0,
+        ),
+      {
+        what: 'the consumer to drain the stream',
+      },
+    );
     expect(await rowCount(eventId)).toBe(1);
   });
 
@@ -69,7 +84,12 @@ describe('look-ups, transcripts and idempotency (with the consumer running)', ()
 
   it('answers 409 with Retry-After for a transcript of an unknown session, then 201 once its session.start is processed', async () => {
     const sessionId = 'sess_transcript_1';
-    const transcript = { turns: [{ role: 'user', text: 'hello' }, { role: 'agent', text: 'hi' }] };
+    const transcript = {
+      turns: [
+        { role: 'user', text: 'hello' },
+        { role: 'agent', text: 'hi' },
+      ],
+    };
     const early = await t.http.post(`/api/v1/sessions/${sessionId}/transcript`).send(transcript);
     expect(early.status).toBe(409);
     expect(Number(early.headers['retry-after'])).toBeGreaterThan(0);
@@ -80,18 +100,36 @@ describe('look-ups, transcripts and idempotency (with the consumer running)', ()
     expect(unknown.status).toBe(404);
     expectErrorBody(unknown.body);
 
-    const start = { event_type: 'session.start', source: 'cli', session_id: sessionId, timestamp: '2026-11-22T10:00:00.000Z', payload: { user: 'ada' } };
+    const start = {
+      event_type: 'session.start',
+      source: 'cli',
+      session_id: sessionId,
+      timestamp: '2026-11-22T10:00:00.000Z',
+      payload: { user: 'ada' },
+    };
     expect((await t.http.post('/api/v1/events').send(start)).status).toBe(202);
-    const session = await waitFor(async () => {
-      const res = await t.http.get(`/api/v1/sessions/${sessionId}`);
-      return res.status === 200 ? res : undefined;
-    }, { what: 'the session to be created' });
-    expect(session.body).toMatchObject({ session_id: sessionId, source: 'cli', started_at: '2026-11-22T10:00:00.000Z', ended_at: null });
+    const session = await waitFor(
+      async () => {
+        const res = await t.http.get(`/api/v1/sessions/${sessionId}`);
+        return res.status === 200 ? res : undefined;
+      },
+      { what: 'the session to be created' },
+    );
+    expect(session.body).toMatchObject({
+      session_id: sessionId,
+      source: 'cli',
+      started_at: '2026-11-22T10:00:00.000Z',
+      ended_at: null,
+    });
 
     const stored = await t.http.post(`/api/v1/sessions/${sessionId}/transcript`).send(transcript);
     expect(stored.status).toBe(201);
     expect(stored.body).toMatchObject({ status: 'stored', session_id: sessionId });
-    const row = await testDb.db.selectFrom('transcripts').selectAll().where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+    const row = await testDb.db
+      .selectFrom('transcripts')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
     expect(row.transcript).toEqual(transcript);
   });
 
@@ -107,10 +145,16 @@ describe('look-ups, transcripts and idempotency (with the consumer running)', ()
     const nul = await t.http.post('/api/v1/sessions/sess_any/transcript').send({ text: 'a\u0000b' });
     expect(nul.status).toBe(400);
     expect(expectErrorBody(nul.body).error.details).toContainEqual({ path: '/text', reason: expect.any(String) });
-    const notObject = await t.http.post('/api/v1/sessions/sess_any/transcript').set('Content-Type', 'application/json').send('[1,2]');
+    const notObject = await t.http
+      .post('/api/v1/sessions/sess_any/transcript')
+      .set('Content-Type', 'application/json')
+      .send('[1,2]');
     expect(notObject.status).toBe(400);
     expectErrorBody(notObject.body);
-    const text = await t.http.post('/api/v1/sessions/sess_any/transcript').set('Content-Type', 'text/plain').send('hello');
+    const text = await t.http
+      .post('/api/v1/sessions/sess_any/transcript')
+      .set('Content-Type', 'text/plain')
+      .send('hello');
     expect(text.status).toBe(415);
     expectErrorBody(text.body);
   });
@@ -138,7 +182,7 @@ describe('look-ups when the database fails', () => {
         }
         return Reflect.get(target, property, receiver) as unknown;
       },
-    }) as Db;
+    });
     const t = await createTestApp({ db: throwing });
     try {
       for (const path of ['/api/v1/events/0193a0c4-0000-7000-8000-000000000500', '/api/v1/sessions/sess_500']) {
@@ -150,7 +194,11 @@ describe('look-ups when the database fails', () => {
         expect(res.text).not.toContain('.ts:');
       }
       const logged = t.logs.entries().find((entry) => entry.requestId === 'req-500' && entry.status === 500);
-      expect(logged).toMatchObject({ level: 'error', code: 'internal_error', err: { message: expect.stringContaining('kaboom') } });
+      expect(logged).toMatchObject({
+        level: 'error',
+        code: 'internal_error',
+        err: { message: expect.stringContaining('kaboom') },
+      });
     } finally {
       await t.close();
     }

@@ -104,7 +104,18 @@ describe('the built API (node dist/main.js)', () => {
   it('warns loudly when started in production without API keys', async () => {
     const port = await freePort();
     const proc = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: testDb.testDb.url, REDIS_URL: testRedisUrl(), STREAM_KEY: stream, INGEST_API_KEYS: '', ADMIN_USER: '', ADMIN_PASSWORD: '' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.testDb.url,
+        REDIS_URL: testRedisUrl(),
+        STREAM_KEY: stream,
+        INGEST_API_KEYS: '',
+        ADMIN_USER: '',
+        ADMIN_PASSWORD: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
@@ -112,7 +123,10 @@ describe('the built API (node dist/main.js)', () => {
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     await waitFor(() => output.includes('Ingest API listening'), { what: 'the start-up line', timeoutMs: 15_000 });
-    const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; msg: string });
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
     expect(lines.find((line) => line.msg.includes('INGEST_API_KEYS'))?.level).toBe('warn');
     expect(lines.some((line) => line.msg.startsWith('Bull Board not mounted'))).toBe(true);
     proc.kill('SIGTERM');
@@ -120,7 +134,10 @@ describe('the built API (node dist/main.js)', () => {
   });
 
   it('exits 1 with a one-line message naming an invalid variable', async () => {
-    const proc = spawn(process.execPath, [MAIN], { env: { ...process.env, MAX_BATCH_EVENTS: 'lots' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, MAX_BATCH_EVENTS: 'lots' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

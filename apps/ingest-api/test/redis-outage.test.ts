@@ -54,10 +54,13 @@ describe('Redis outage (a private redis-server, killed and restarted)', () => {
 
     // The same app instance: ioredis reconnects in the background, nothing is restarted.
     await redisServer.start();
-    const accepted = await waitFor(async () => {
-      const res = await t.http.post('/api/v1/events').send(event);
-      return res.status === 202 ? res : undefined;
-    }, { what: 'ingest to work again after Redis restarted', timeoutMs: 15_000, intervalMs: 100 });
+    const accepted = await waitFor(
+      async () => {
+        const res = await t.http.post('/api/v1/events').send(event);
+        return res.status === 202 ? res : undefined;
+      },
+      { what: 'ingest to work again after Redis restarted', timeoutMs: 15_000, intervalMs: 100 },
+    );
     expect(accepted.body.status).toBe('accepted');
     // The restarted server is empty (no persistence): exactly the one event accepted after the restart is there.
     expect(await t.streamLength()).toBe(1);

@@ -86,7 +86,9 @@ export class Consumer {
   readonly #logger: Logger;
   readonly #stopping = new AbortController();
   /** Resolves (with undefined) when close() begins: a wait on Redis that must not outlast a stop races it. */
-  readonly #whenStopped = new Promise<undefined>((resolve) => this.#stopping.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  readonly #whenStopped = new Promise<undefined>((resolve) =>
+    this.#stopping.signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+  );
   readonly #outcomes: Outcomes;
   /** Batches read and not finished yet (per batch, not per id: this is on the hot path); held fresh during a stall. */
   readonly #inHand = new Set<readonly StreamEntry[]>();
@@ -108,7 +110,13 @@ export class Consumer {
     this.#logger = deps.logger.child({ component: 'stream-consumer', stream, group, consumer });
     // Without a listener ioredis prints connection errors itself; the error text never carries the URL.
     deps.reader.on('error', (err: Error) => this.#logger.debug({ error: brief(err) }, 'Reader connection error'));
-    this.#outcomes = new Outcomes({ ...deps, logger: this.#logger, signal: this.#stopping.signal, inHand: this.#inHand, options: deps.options });
+    this.#outcomes = new Outcomes({
+      ...deps,
+      logger: this.#logger,
+      signal: this.#stopping.signal,
+      inHand: this.#inHand,
+      options: deps.options,
+    });
   }
 
   get #stopped(): boolean {
@@ -119,10 +127,15 @@ export class Consumer {
   async start(): Promise<void> {
     if (!(await this.#ensureGroup())) return;
     const { readCount, blockMs } = this.#options;
-    this.#logger.info({ handlerTypes: this.#deps.handlers.listRegisteredTypes(), readCount, blockMs }, 'Event consumer started');
+    this.#logger.info(
+      { handlerTypes: this.#deps.handlers.listRegisteredTypes(), readCount, blockMs },
+      'Event consumer started',
+    );
     this.#housekeeping = startHousekeeping({ ...this.#deps, logger: this.#logger });
     this.#nextClaimAt = Date.now() + this.#options.claimIntervalMs;
-    this.#running = this.#run().catch((err: unknown) => this.#logger.fatal({ err }, 'Consumer loop ended unexpectedly'));
+    this.#running = this.#run().catch((err: unknown) =>
+      this.#logger.fatal({ err }, 'Consumer loop ended unexpectedly'),
+    );
   }
 
   /** Resolves when the loop has ended (after close, or at once if it never started). */
@@ -133,7 +146,7 @@ export class Consumer {
   /** The loop. Runs until close(), then finishes the batches in hand. */
   async #run(): Promise<void> {
     await this.#drainOwnPending();
-    for (let failures = 0; !this.#stopped; ) {
+    for (let failures = 0; !this.#stopped;) {
       this.#turnAt = Date.now();
       try {
         const due = await this.#takeDue();
@@ -165,7 +178,11 @@ export class Consumer {
       // Ends a blocked XREADGROUP at once. Entries Redis had already sent stay pending for this consumer: not lost.
       this.#deps.reader.disconnect();
       const finished = await Promise.race([this.done.then(() => true), sleep(timeoutMs).then(() => false)]);
-      if (!finished) this.#logger.warn({ batchesInHand: this.#inHand.size }, 'Stop deadline passed; leaving the entries in hand pending');
+      if (!finished)
+        this.#logger.warn(
+          { batchesInHand: this.#inHand.size },
+          'Stop deadline passed; leaving the entries in hand pending',
+        );
       this.#logger.info({ ...this.#deps.metrics.snapshot() }, 'Consumer stopped');
     })();
     return this.#closing;
@@ -174,7 +191,10 @@ export class Consumer {
   /** For the probes: the loop turns (or a batch makes steps while the loop waits for room), and any sink fault it is stalled on. */
   status(): { alive: boolean; stalled?: { cause: string; reason: string; forMs: number } } {
     const lastSign = Math.max(this.#turnAt, this.#outcomes.activeAt);
-    const alive = this.#running !== undefined && !this.#stopped && Date.now() - lastSign < Math.max(60_000, 3 * this.#options.blockMs);
+    const alive =
+      this.#running !== undefined &&
+      !this.#stopped &&
+      Date.now() - lastSign < Math.max(60_000, 3 * this.#options.blockMs);
     const stall = this.#outcomes.stall;
     if (!stall) return { alive };
     return { alive, stalled: { cause: stall.cause.message, reason: stall.reason, forMs: Date.now() - stall.since } };
@@ -240,7 +260,10 @@ export class Consumer {
     this.#deps.metrics.count('errors', 1, 'redis');
     const delayMs = backoffDelayMs(this.#readFailures);
     const what = isRedisUnavailableError(err) ? 'Redis unavailable' : 'unexpected error';
-    this.#logger.warn({ error: brief(err), attempt: this.#readFailures, delayMs }, `Reading the stream failed (${what}); backing off`);
+    this.#logger.warn(
+      { error: brief(err), attempt: this.#readFailures, delayMs },
+      `Reading the stream failed (${what}); backing off`,
+    );
     await sleep(delayMs, this.#stopping.signal);
   }
 
@@ -269,9 +292,16 @@ export class Consumer {
   async #claimIdle(): Promise<StreamEntry[]> {
     const { stream, group, consumer, claimMinIdleMs, readCount } = this.#options;
     try {
-      const result = await claimIdle(this.#deps.redis, { stream, group, consumer, minIdleMs: claimMinIdleMs, count: readCount });
+      const result = await claimIdle(this.#deps.redis, {
+        stream,
+        group,
+        consumer,
+        minIdleMs: claimMinIdleMs,
+        count: readCount,
+      });
       this.#countLost(result.deletedIds, 'Idle pending entries were deleted before anyone processed them (lost)');
-      if (result.entries.length > 0) this.#logger.info({ count: result.entries.length }, 'Claimed idle entries from other consumers');
+      if (result.entries.length > 0)
+        this.#logger.info({ count: result.entries.length }, 'Claimed idle entries from other consumers');
       return result.entries;
     } catch (err) {
       if (isNoGroupError(err)) await this.#recoverGroup('XAUTOCLAIM');
@@ -296,7 +326,11 @@ export class Consumer {
       // stay pending here and come back with the next start or another replica's idle claim.
       this.#outcomes.forget(ids);
       if (isNoGroupError(err)) await this.#recoverGroup('XCLAIM');
-      else this.#logger.warn({ error: brief(err), count: ids.length }, 'Re-delivering failed entries failed; they stay pending');
+      else
+        this.#logger.warn(
+          { error: brief(err), count: ids.length },
+          'Re-delivering failed entries failed; they stay pending',
+        );
       return [];
     }
   }
@@ -313,7 +347,7 @@ export class Consumer {
     const { stream, group, consumer, readCount } = this.#options;
     let after = '0';
     let total = 0;
-    for (let failures = 0; !this.#stopped; ) {
+    for (let failures = 0; !this.#stopped;) {
       this.#turnAt = Date.now();
       let entries: StreamEntry[];
       try {
@@ -351,7 +385,10 @@ export class Consumer {
       try {
         const result = await Promise.race([ensureGroup(this.#deps.redis, stream, group), this.#whenStopped]);
         if (result === undefined) return false;
-        this.#logger.info({ result }, result === 'created' ? 'Consumer group created at id 0' : 'Consumer group exists');
+        this.#logger.info(
+          { result },
+          result === 'created' ? 'Consumer group created at id 0' : 'Consumer group exists',
+        );
         return true;
       } catch (err) {
         const delayMs = backoffDelayMs(attempt);
@@ -371,7 +408,10 @@ export class Consumer {
     this.#deps.metrics.count('errors', 1, 'nogroup');
     const now = Date.now();
     this.#groupRepeats = now - this.#groupRecoveredAt < NOGROUP_REPEAT_WINDOW_MS ? this.#groupRepeats + 1 : 0;
-    this.#logger.warn({ command, repeats: this.#groupRepeats }, 'Consumer group missing (NOGROUP); re-creating it at id 0');
+    this.#logger.warn(
+      { command, repeats: this.#groupRepeats },
+      'Consumer group missing (NOGROUP); re-creating it at id 0',
+    );
     if (this.#groupRepeats > 0) await sleep(backoffDelayMs(this.#groupRepeats + 1), this.#stopping.signal);
     await this.#ensureGroup();
     this.#groupRecoveredAt = Date.now();

@@ -9,7 +9,14 @@ export interface HousekeepingDeps {
   redis: Redis;
   metrics: ConsumerMetrics;
   logger: Logger;
-  options: { stream: string; group: string; consumer: string; trimIntervalMs: number; statsIntervalMs: number; goneConsumerIdleMs: number };
+  options: {
+    stream: string;
+    group: string;
+    consumer: string;
+    trimIntervalMs: number;
+    statsIntervalMs: number;
+    goneConsumerIdleMs: number;
+  };
 }
 
 /** The running timers. */
@@ -31,15 +38,26 @@ export function startHousekeeping(deps: HousekeepingDeps): Housekeeping {
     every(options.trimIntervalMs, 'upkeep', logger, async () => {
       const trimmed = await withTimeout(trimAcknowledged(redis, stream), 10_000, 'trimming the stream');
       logger.debug({ trimmed }, 'Trimmed acknowledged entries');
-      const removed = await withTimeout(removeGoneConsumers(redis, { stream, group, idleMs: options.goneConsumerIdleMs, keep: options.consumer }), 10_000, 'removing gone consumers');
-      if (removed.length > 0) logger.info({ removed, idleMs: options.goneConsumerIdleMs }, 'Removed consumers that are gone (idle, nothing pending)');
+      const removed = await withTimeout(
+        removeGoneConsumers(redis, { stream, group, idleMs: options.goneConsumerIdleMs, keep: options.consumer }),
+        10_000,
+        'removing gone consumers',
+      );
+      if (removed.length > 0)
+        logger.info(
+          { removed, idleMs: options.goneConsumerIdleMs },
+          'Removed consumers that are gone (idle, nothing pending)',
+        );
     }),
     every(options.statsIntervalMs, 'stats', logger, async () => {
       const backlog = await groupBacklog(redis, stream, group).catch((err: unknown) => {
         logger.debug({ error: brief(err) }, 'Could not read the group backlog for the stats line');
         return undefined;
       });
-      logger.info({ ...metrics.snapshot(), pending: backlog?.pending ?? null, lag: backlog?.lag ?? null }, 'Consumer stats');
+      logger.info(
+        { ...metrics.snapshot(), pending: backlog?.pending ?? null, lag: backlog?.lag ?? null },
+        'Consumer stats',
+      );
     }),
   ];
   return { stop: () => timers.forEach((stop) => stop()) };

@@ -26,12 +26,22 @@ const db = createDb({
 // Commands (XACK, XAUTOCLAIM, XPENDING, trim, info): the worker profile waits out outages instead of failing.
 const redis = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-commands' });
 // BullMQ needs maxRetriesPerRequest: null (the worker profile has it) and is given a connection of its own.
-const queueConnection = createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'dead-letter-queue' });
-const queue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, { connection: queueConnection, prefix: config.BULLMQ_PREFIX });
+const queueConnection = createRedisClient({
+  url: config.REDIS_URL,
+  profile: 'worker',
+  logger,
+  name: 'dead-letter-queue',
+});
+const queue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, {
+  connection: queueConnection,
+  prefix: config.BULLMQ_PREFIX,
+});
 // The connection's own listener already logs outages; this one only keeps BullMQ's 'error' from going unhandled.
 queue.on('error', (err) => logger.debug({ err }, 'Dead-letter queue error'));
 
-const metrics = new ConsumerMetrics(config.METRICS_PORT === undefined ? undefined : () => groupBacklog(redis, stream, group));
+const metrics = new ConsumerMetrics(
+  config.METRICS_PORT === undefined ? undefined : () => groupBacklog(redis, stream, group),
+);
 const consumer = new Consumer({
   redis,
   reader: createRedisClient({ url: config.REDIS_URL, profile: 'worker', logger, name: 'stream-reader' }),

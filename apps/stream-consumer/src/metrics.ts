@@ -17,7 +17,12 @@ export interface GroupBacklog {
   lag: number | null;
 }
 
-const OUTCOME_LABEL = { processed: 'processed', duplicates: 'duplicate', deadLettered: 'dead_lettered', lost: 'lost' } as const;
+const OUTCOME_LABEL = {
+  processed: 'processed',
+  duplicates: 'duplicate',
+  deadLettered: 'dead_lettered',
+  lost: 'lost',
+} as const;
 
 /** Counters kept once per batch (never per event). Mirrored into Prometheus when the consumer serves `/metrics`. */
 export class ConsumerMetrics {
@@ -75,11 +80,25 @@ function promMetrics(registry: Registry, backlog: () => Promise<GroupBacklog>) {
         if (value !== null) this.set(value);
       },
     });
-  backlogGauge('sluice_consumer_pending', 'Entries delivered to the consumer group but not yet acknowledged', (b) => b.pending);
+  backlogGauge(
+    'sluice_consumer_pending',
+    'Entries delivered to the consumer group but not yet acknowledged',
+    (b) => b.pending,
+  );
   backlogGauge('sluice_consumer_lag', 'Entries in the stream not yet delivered to the consumer group', (b) => b.lag);
   return {
-    events: new Counter({ name: 'sluice_consumer_events_total', help: 'Stream entries finished, by outcome', labelNames: ['outcome'], registers }),
-    errors: new Counter({ name: 'sluice_consumer_errors_total', help: 'Failures, by kind (data, code, sink, redis, nogroup, internal)', labelNames: ['kind'], registers }),
+    events: new Counter({
+      name: 'sluice_consumer_events_total',
+      help: 'Stream entries finished, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    errors: new Counter({
+      name: 'sluice_consumer_errors_total',
+      help: 'Failures, by kind (data, code, sink, redis, nogroup, internal)',
+      labelNames: ['kind'],
+      registers,
+    }),
     batches: new Histogram({
       name: 'sluice_consumer_batch_duration_seconds',
       help: 'Time to handle one batch (process, dead-letter, ack), by source (read, pending, claim, retry)',
@@ -87,13 +106,28 @@ function promMetrics(registry: Registry, backlog: () => Promise<GroupBacklog>) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,
     }),
-    batchEntries: new Counter({ name: 'sluice_consumer_batch_entries_total', help: 'Entries handled in batches, by source', labelNames: ['source'], registers }),
-    stalled: new Gauge({ name: 'sluice_consumer_stalled', help: '1 while a sink fault stalls the consumer, by reason (SQLSTATE or error code)', labelNames: ['reason'], registers }),
+    batchEntries: new Counter({
+      name: 'sluice_consumer_batch_entries_total',
+      help: 'Entries handled in batches, by source',
+      labelNames: ['source'],
+      registers,
+    }),
+    stalled: new Gauge({
+      name: 'sluice_consumer_stalled',
+      help: '1 while a sink fault stalls the consumer, by reason (SQLSTATE or error code)',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }
 
 /** Reads the group's pending count and lag (XINFO GROUPS), giving up after `timeoutMs` so an outage cannot stall a scrape or a log line. */
-export async function groupBacklog(redis: Redis, stream: string, group: string, timeoutMs = 2000): Promise<GroupBacklog> {
+export async function groupBacklog(
+  redis: Redis,
+  stream: string,
+  group: string,
+  timeoutMs = 2000,
+): Promise<GroupBacklog> {
   const info = await withTimeout(streamInfo(redis, stream), timeoutMs, 'XINFO GROUPS');
   const found = info.groups.find((g) => g.name === group);
   return { exists: found !== undefined, pending: found?.pending ?? null, lag: found?.lag ?? null };

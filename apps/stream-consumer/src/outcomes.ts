@@ -2,14 +2,20 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Database, Kysely } from '@sluice/db';
 import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
-import { processEntries, sqlState, type EntryOutcome, type HandlerRegistry, type PreparedEntries } from '@sluice/process-event';
+import {
+  processEntries,
+  sqlState,
+  type EntryOutcome,
+  type HandlerRegistry,
+  type PreparedEntries,
+} from '@sluice/process-event';
 import { ack, deliveryCounts, hold, type StreamEntry } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
 
 /** Settings of {@link Outcomes}. */
-export interface OutcomesOptions {
+interface OutcomesOptions {
   stream: string;
   group: string;
   consumer: string;
@@ -137,7 +143,10 @@ export class Outcomes {
     } catch (err) {
       // A bug of ours, not an outage: the entries stay pending and come back (own pending after a restart, idle claims).
       metrics.count('errors', 1, 'internal');
-      logger.error({ err, source, size: entries.length }, 'Batch handling failed unexpectedly; leaving its entries pending');
+      logger.error(
+        { err, source, size: entries.length },
+        'Batch handling failed unexpectedly; leaving its entries pending',
+      );
     } finally {
       if (stalled) this.#leaveStall();
     }
@@ -170,7 +179,10 @@ export class Outcomes {
   }
 
   /** Acks what is done, dead-letters what failed for good, schedules code faults; returns the stalled entries. */
-  async #settle(entries: StreamEntry[], outcomes: EntryOutcome[]): Promise<Array<{ entry: StreamEntry; cause: Error }>> {
+  async #settle(
+    entries: StreamEntry[],
+    outcomes: EntryOutcome[],
+  ): Promise<Array<{ entry: StreamEntry; cause: Error }>> {
     const { metrics, logger } = this.#deps;
     const done: string[] = [];
     const lost: string[] = [];
@@ -203,11 +215,19 @@ export class Outcomes {
     const { redis, logger, metrics, options } = this.#deps;
     let counts: Map<string, number>;
     try {
-      counts = await deliveryCounts(redis, options.stream, options.group, failures.map(({ entry }) => entry.id));
+      counts = await deliveryCounts(
+        redis,
+        options.stream,
+        options.group,
+        failures.map(({ entry }) => entry.id),
+      );
     } catch (err) {
       // NOGROUP: the group was re-created at 0 and these entries will be delivered again. Either way, not acked.
       metrics.count('errors', 1, 'redis');
-      logger.error({ error: brief(err), count: failures.length }, 'Could not read delivery counts; leaving the failed entries pending');
+      logger.error(
+        { error: brief(err), count: failures.length },
+        'Could not read delivery counts; leaving the failed entries pending',
+      );
       return [];
     }
     const letters: Array<Failure & { deliveryCount: number }> = [];
@@ -219,7 +239,8 @@ export class Outcomes {
       metrics.count('errors', 1, outcome.verdict);
       // Not pending any more: acked by another replica after a claim race, or the group was re-created. Not ours.
       if (deliveryCount === undefined) continue;
-      if (outcome.verdict === 'data' || deliveryCount >= options.maxDeliveries) letters.push({ ...failure, deliveryCount });
+      if (outcome.verdict === 'data' || deliveryCount >= options.maxDeliveries)
+        letters.push({ ...failure, deliveryCount });
       else {
         this.#retryAt.set(entry.id, now + options.retryDelayMs * deliveryCount);
         if (!this.#firstFailedAt.has(entry.id)) this.#firstFailedAt.set(entry.id, new Date(now).toISOString());
@@ -228,7 +249,10 @@ export class Outcomes {
     }
     if (retries.length > 0) {
       const error = failures.find(({ outcome }) => outcome.verdict === 'code')?.outcome.error;
-      logger.warn({ ids: retries.slice(0, 20), count: retries.length, maxDeliveries: options.maxDeliveries, error: brief(error) }, 'Events failed (code fault); they will be delivered again');
+      logger.warn(
+        { ids: retries.slice(0, 20), count: retries.length, maxDeliveries: options.maxDeliveries, error: brief(error) },
+        'Events failed (code fault); they will be delivered again',
+      );
     }
     return letters.length > 0 ? this.#deadLetter(letters) : [];
   }
@@ -247,7 +271,11 @@ export class Outcomes {
       await queue.addBulk(
         letters.map((letter) => {
           const data = this.#deadLetterData(letter, now);
-          return { name: deadLetterJobName(data), data, opts: { ...jobOptions, jobId: deadLetterJobId(options.stream, letter.entry.id) } };
+          return {
+            name: deadLetterJobName(data),
+            data,
+            opts: { ...jobOptions, jobId: deadLetterJobId(options.stream, letter.entry.id) },
+          };
         }),
       );
     } catch (err) {
@@ -303,7 +331,10 @@ export class Outcomes {
       this.forget(ids);
     } catch (err) {
       metrics.count('errors', 1, 'redis');
-      logger.error({ error: brief(err), count: ids.length }, 'XACK failed; the entries will be delivered again (idempotent)');
+      logger.error(
+        { error: brief(err), count: ids.length },
+        'XACK failed; the entries will be delivered again (idempotent)',
+      );
     }
   }
 
@@ -315,7 +346,8 @@ export class Outcomes {
 
   /** The stall names the latest cause (a failover may go from "connection terminated" to "read-only"). */
   #setCause(cause: Error, since: number): void {
-    const reason = sqlState(cause) ?? String((cause as { code?: unknown }).code ?? cause.name);
+    const code = (cause as { code?: unknown }).code;
+    const reason = sqlState(cause) ?? (typeof code === 'string' ? code : cause.name);
     const previous = this.#stall;
     if (previous?.reason === reason) return void (previous.cause = cause);
     if (previous) this.#deps.metrics.stalled(previous.reason, false);
@@ -344,7 +376,10 @@ export class Outcomes {
     if (this.#stalledBatches > 0 || !stall) return;
     this.#stall = undefined;
     this.#deps.metrics.stalled(stall.reason, false);
-    this.#deps.logger.info({ reason: stall.reason, stalledForMs: Date.now() - stall.since }, 'Sink fault cleared: the consumer is moving again');
+    this.#deps.logger.info(
+      { reason: stall.reason, stalledForMs: Date.now() - stall.since },
+      'Sink fault cleared: the consumer is moving again',
+    );
   }
 
   /**
@@ -361,7 +396,9 @@ export class Outcomes {
         // A quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica has just taken is not.
         const target = { ...options, minIdleMs: Math.floor(options.claimMinIdleMs / 4) };
         const ids = [...inHand].flatMap((batch) => batch.map((entry) => entry.id));
-        await hold(redis, target, ids).catch((err: unknown) => logger.debug({ error: brief(err) }, 'Could not refresh held entries'));
+        await hold(redis, target, ids).catch((err: unknown) =>
+          logger.debug({ error: brief(err) }, 'Could not refresh held entries'),
+        );
       }
       await sleep(Math.min(left, refreshEveryMs), signal);
     }

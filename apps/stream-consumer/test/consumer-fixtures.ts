@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, migrateToLatest, type Database } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { captureLogs, type CapturedLogs } from '@sluice/logger';
 import { createHandlerRegistry, type HandlerRegistry } from '@sluice/process-event';
 import { createRedisClient } from '@sluice/redis-stream';
-import { uniqueKey } from '@sluice/test-support';
+import { type CapturedLogs, captureLogs, uniqueKey } from '@sluice/test-support';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
@@ -26,7 +25,11 @@ export function streamEvent(overrides: Record<string, unknown> = {}): Record<str
 }
 
 /** XADDs events (or raw field lists) in pipelines of 1000; returns the entry ids in order. */
-export async function publish(redis: Redis, stream: string, items: Array<Record<string, unknown> | string[]>): Promise<string[]> {
+export async function publish(
+  redis: Redis,
+  stream: string,
+  items: Array<Record<string, unknown> | string[]>,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < items.length; start += 1000) {
     const pipeline = redis.pipeline();
@@ -70,11 +73,18 @@ export async function pendingCount(redis: Redis, stream: string, group: string):
 
 /** Names a test's stream, group and queue uniquely. */
 export function uniqueNames(label: string): { stream: string; group: string; queueName: string } {
-  return { stream: uniqueKey(`${label}-stream`), group: uniqueKey(`${label}-group`), queueName: uniqueKey(`${label}-dlq`) };
+  return {
+    stream: uniqueKey(`${label}-stream`),
+    group: uniqueKey(`${label}-group`),
+    queueName: uniqueKey(`${label}-dlq`),
+  };
 }
 
 /** Settings that keep tests quick: short blocks, frequent claims, quick retries. */
-export function testOptions(names: { stream: string; group: string }, overrides: Partial<ConsumerOptions> = {}): ConsumerOptions {
+export function testOptions(
+  names: { stream: string; group: string },
+  overrides: Partial<ConsumerOptions> = {},
+): ConsumerOptions {
   return {
     stream: names.stream,
     group: names.group,
@@ -149,7 +159,10 @@ export async function startConsumer(options: {
 }
 
 /** The dead-letter queue as a test reads it; `cleanup()` obliterates and closes it. */
-export function openQueue(redisUrl: string, queueName: string): { queue: Queue<DeadLetterData>; cleanup(): Promise<void> } {
+export function openQueue(
+  redisUrl: string,
+  queueName: string,
+): { queue: Queue<DeadLetterData>; cleanup: () => Promise<void> } {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const queue = new Queue<DeadLetterData>(queueName, { connection, prefix: 'bull' });

@@ -6,7 +6,17 @@ import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  deadLetterJobs, eventRows, migratedDb, openQueue, pendingCount, publish, startConsumer, streamEvent, testOptions, uniqueNames, type TestConsumer,
+  deadLetterJobs,
+  eventRows,
+  migratedDb,
+  openQueue,
+  pendingCount,
+  publish,
+  startConsumer,
+  streamEvent,
+  testOptions,
+  uniqueNames,
+  type TestConsumer,
 } from './consumer-fixtures.js';
 
 /** A PermanentError thrown by a handler is a rejection: a data fault. */
@@ -50,8 +60,18 @@ describe('stream consumer: failures', () => {
     return { ...names, queue: dlq.queue };
   }
 
-  async function start(names: ReturnType<typeof setUp>, handlers?: HandlerRegistry, overrides = {}): Promise<TestConsumer> {
-    const consumer = await startConsumer({ redisUrl: testRedisUrl(), db, queueName: names.queueName, consumerOptions: testOptions(names, overrides), ...(handlers ? { handlers } : {}) });
+  async function start(
+    names: ReturnType<typeof setUp>,
+    handlers?: HandlerRegistry,
+    overrides = {},
+  ): Promise<TestConsumer> {
+    const consumer = await startConsumer({
+      redisUrl: testRedisUrl(),
+      db,
+      queueName: names.queueName,
+      consumerOptions: testOptions(names, overrides),
+      ...(handlers ? { handlers } : {}),
+    });
     cleanups.push(() => consumer.close());
     return consumer;
   }
@@ -61,7 +81,10 @@ describe('stream consumer: failures', () => {
     const consumer = await start(names, rejectingHandlers());
     const event = streamEvent({ event_type: 'test.reject' });
     const [entryId] = await publish(redis, names.stream, [event]);
-    const job = await waitFor(() => names.queue.getJob(deadLetterJobId(names.stream, entryId as string)), { what: 'the dead letter', timeoutMs: 5000 });
+    const job = await waitFor(() => names.queue.getJob(deadLetterJobId(names.stream, entryId as string)), {
+      what: 'the dead letter',
+      timeoutMs: 5000,
+    });
     expect(job.name).toBe('test.reject');
     expect(job.opts.attempts).toBe(1);
     expect(job.data).toMatchObject({
@@ -77,7 +100,9 @@ describe('stream consumer: failures', () => {
     });
     expect(job.data.error.stack).toContain('PermanentError');
     await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the ack' });
-    expect(await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute()).toHaveLength(0);
+    expect(
+      await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute(),
+    ).toHaveLength(0);
     expect(consumer.stats.snapshot()).toMatchObject({ deadLettered: 1, processed: 0 });
   });
 
@@ -89,12 +114,25 @@ describe('stream consumer: failures', () => {
       ['event', '{not json'],
       streamEvent({ event_type: 'has spaces' }),
     ]);
-    await waitFor(async () => (await deadLetterJobs(names.queue)).length === 3, { what: 'three dead letters', timeoutMs: 5000 });
+    await waitFor(async () => (await deadLetterJobs(names.queue)).length === 3, {
+      what: 'three dead letters',
+      timeoutMs: 5000,
+    });
     const byEntry = new Map((await deadLetterJobs(names.queue)).map((job) => [job.data.entryId, job]));
-    expect(byEntry.get(noField as string)?.data).toMatchObject({ fields: { other: 'x' }, deliveryCount: 1, error: { verdict: 'data', code: 'undecodable' } });
+    expect(byEntry.get(noField as string)?.data).toMatchObject({
+      fields: { other: 'x' },
+      deliveryCount: 1,
+      error: { verdict: 'data', code: 'undecodable' },
+    });
     expect(byEntry.get(noField as string)?.name).toBe('undecodable');
-    expect(byEntry.get(badJson as string)?.data).toMatchObject({ fields: { event: '{not json' }, error: { class: 'PermanentError', code: 'undecodable' } });
-    expect(byEntry.get(badSchema as string)?.data).toMatchObject({ eventType: 'has spaces', error: { class: 'PermanentError', verdict: 'data', code: 'schema' } });
+    expect(byEntry.get(badJson as string)?.data).toMatchObject({
+      fields: { event: '{not json' },
+      error: { class: 'PermanentError', code: 'undecodable' },
+    });
+    expect(byEntry.get(badSchema as string)?.data).toMatchObject({
+      eventType: 'has spaces',
+      error: { class: 'PermanentError', verdict: 'data', code: 'schema' },
+    });
     await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the acks' });
   });
 
@@ -104,13 +142,20 @@ describe('stream consumer: failures', () => {
     const handlers = createHandlerRegistry().register('test.thing', async (_trx, events) => {
       if (events.some((e) => e.payload.poison === true)) throw new PermanentError('poison');
     });
-    const events = Array.from({ length: 1000 }, (_, i) => streamEvent({ source, payload: { n: i, poison: i === 617 } }));
+    const events = Array.from({ length: 1000 }, (_, i) =>
+      streamEvent({ source, payload: { n: i, poison: i === 617 } }),
+    );
     const ids = await publish(redis, names.stream, events);
     const consumer = await start(names, handlers, { readCount: 1000 });
-    await waitFor(async () => (await deadLetterJobs(names.queue)).length === 1 && (await pendingCount(redis, names.stream, names.group)) === 0, {
-      what: 'the dead letter and the acks',
-      timeoutMs: 20_000,
-    });
+    await waitFor(
+      async () =>
+        (await deadLetterJobs(names.queue)).length === 1 &&
+        (await pendingCount(redis, names.stream, names.group)) === 0,
+      {
+        what: 'the dead letter and the acks',
+        timeoutMs: 20_000,
+      },
+    );
     expect(await eventRows(db, source)).toBe(999);
     const [job] = await deadLetterJobs(names.queue);
     expect(job?.data).toMatchObject({ entryId: ids[617], eventId: events[617]?.event_id, error: { verdict: 'data' } });
@@ -126,9 +171,15 @@ describe('stream consumer: failures', () => {
     });
     const consumer = await start(names, handlers);
     const [entryId] = await publish(redis, names.stream, [streamEvent({ event_type: 'test.flaky' })]);
-    const job = await waitFor(() => names.queue.getJob(deadLetterJobId(names.stream, entryId as string)), { what: 'the dead letter', timeoutMs: 10_000 });
+    const job = await waitFor(() => names.queue.getJob(deadLetterJobId(names.stream, entryId as string)), {
+      what: 'the dead letter',
+      timeoutMs: 10_000,
+    });
     expect(calls).toBe(3);
-    expect(job.data).toMatchObject({ deliveryCount: 3, error: { class: 'TypeError', verdict: 'code', code: 'ERR_TEST_FLAKY', message: 'flaky for the test' } });
+    expect(job.data).toMatchObject({
+      deliveryCount: 3,
+      error: { class: 'TypeError', verdict: 'code', code: 'ERR_TEST_FLAKY', message: 'flaky for the test' },
+    });
     expect(Date.parse(job.data.firstFailedAt)).toBeLessThan(Date.parse(job.data.lastFailedAt));
     await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the ack' });
     expect(consumer.stats.snapshot()).toMatchObject({ deadLettered: 1, errors: 3 });
@@ -144,7 +195,11 @@ describe('stream consumer: failures', () => {
     const consumer = await start(names, handlers);
     const event = streamEvent({ event_type: 'test.flaky' });
     await publish(redis, names.stream, [event]);
-    await waitFor(() => db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).executeTakeFirst(), { what: 'the row', timeoutMs: 10_000 });
+    await waitFor(
+      () =>
+        db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).executeTakeFirst(),
+      { what: 'the row', timeoutMs: 10_000 },
+    );
     await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the ack' });
     expect(await deadLetterJobs(names.queue)).toHaveLength(0);
     expect(consumer.stats.snapshot()).toMatchObject({ processed: 1, deadLettered: 0, errors: 1 });
@@ -159,14 +214,27 @@ describe('stream consumer: failures', () => {
     await redis.xreadgroup('GROUP', names.group, 'consumer-1', 'COUNT', 10, 'STREAMS', names.stream, '>');
     const now = new Date().toISOString();
     const data: DeadLetterData = {
-      fields: { event: JSON.stringify(event) }, stream: names.stream, entryId, group: names.group, consumer: 'consumer-1', deliveryCount: 1,
-      error: { class: 'PermanentError', message: 'rejected', verdict: 'data' }, firstFailedAt: now, lastFailedAt: now,
+      fields: { event: JSON.stringify(event) },
+      stream: names.stream,
+      entryId,
+      group: names.group,
+      consumer: 'consumer-1',
+      deliveryCount: 1,
+      error: { class: 'PermanentError', message: 'rejected', verdict: 'data' },
+      firstFailedAt: now,
+      lastFailedAt: now,
     };
-    await names.queue.add(deadLetterJobName(data), data, { ...deadLetterJobOptions(1), jobId: deadLetterJobId(names.stream, entryId) });
+    await names.queue.add(deadLetterJobName(data), data, {
+      ...deadLetterJobOptions(1),
+      jobId: deadLetterJobId(names.stream, entryId),
+    });
     expect(await pendingCount(redis, names.stream, names.group)).toBe(1);
 
     const consumer = await start(names, rejectingHandlers());
-    await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the entry acked after the restart', timeoutMs: 5000 });
+    await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, {
+      what: 'the entry acked after the restart',
+      timeoutMs: 5000,
+    });
     expect(consumer.stats.snapshot().deadLettered).toBe(1);
     expect(await deadLetterJobs(names.queue)).toHaveLength(1);
   });

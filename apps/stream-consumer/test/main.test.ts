@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@sluice/db';
-import { createTestDatabase, freePort, spawnApp, startPrivateRedis, testRedisUrl, waitFor, type SpawnedApp, type TestDatabase } from '@sluice/test-support';
+import {
+  createTestDatabase,
+  freePort,
+  spawnApp,
+  startPrivateRedis,
+  testRedisUrl,
+  waitFor,
+  type SpawnedApp,
+  type TestDatabase,
+} from '@sluice/test-support';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +61,10 @@ describe('the built consumer (node dist/main.js)', () => {
       STATS_INTERVAL_MS: '300',
     });
     apps.push(app);
-    await waitFor(() => app.output().includes('Event consumer started'), { what: 'the start-up line', timeoutMs: 15_000 });
+    await waitFor(() => app.output().includes('Event consumer started'), {
+      what: 'the start-up line',
+      timeoutMs: 15_000,
+    });
     expect(app.lines().find((l) => l.msg === 'Event consumer started')).toMatchObject({
       stream: n.stream,
       group: n.group,
@@ -63,18 +75,38 @@ describe('the built consumer (node dist/main.js)', () => {
     const sessionId = `sess_${randomUUID()}`;
     const event = streamEvent({ event_type: 'session.start', session_id: sessionId });
     await publish(redis, n.stream, [event]);
-    await waitFor(() => db.selectFrom('sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst(), { what: 'the session row', timeoutMs: 5000 });
-    expect(await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute()).toHaveLength(1);
+    await waitFor(
+      () => db.selectFrom('sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst(),
+      { what: 'the session row', timeoutMs: 5000 },
+    );
+    expect(
+      await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute(),
+    ).toHaveLength(1);
 
-    await waitFor(() => app.lines().some((l) => l.msg === 'Consumer stats' && l.processed === 1), { what: 'a stats line', timeoutMs: 5000 });
-    expect(app.lines().filter((l) => l.msg === 'Consumer stats').at(-1)).toMatchObject({ processed: 1, duplicates: 0, errors: 0, deadLettered: 0, lost: 0, pending: 0, lag: 0 });
+    await waitFor(() => app.lines().some((l) => l.msg === 'Consumer stats' && l.processed === 1), {
+      what: 'a stats line',
+      timeoutMs: 5000,
+    });
+    expect(
+      app
+        .lines()
+        .filter((l) => l.msg === 'Consumer stats')
+        .at(-1),
+    ).toMatchObject({ processed: 1, duplicates: 0, errors: 0, deadLettered: 0, lost: 0, pending: 0, lag: 0 });
 
     const live = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
     expect(live.status).toBe(200);
     expect(await live.json()).toMatchObject({ status: 'ok', loop: 'running' });
     const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', ok: true, redis: 'PONG', postgres: 'ok', group: 'exists', loop: 'running' });
+    expect(await ready.json()).toEqual({
+      status: 'ok',
+      ok: true,
+      redis: 'PONG',
+      postgres: 'ok',
+      group: 'exists',
+      loop: 'running',
+    });
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('sluice_consumer_events_total{outcome="processed"} 1');
     expect(metrics).toContain('sluice_consumer_pending 0');
@@ -101,7 +133,10 @@ describe('the built consumer (node dist/main.js)', () => {
       DEAD_LETTER_QUEUE: n.queueName,
     });
     apps.push(app);
-    await waitFor(() => app.output().includes('Event consumer started'), { what: 'the start-up line', timeoutMs: 15_000 });
+    await waitFor(() => app.output().includes('Event consumer started'), {
+      what: 'the start-up line',
+      timeoutMs: 15_000,
+    });
     await server.stop();
     await waitFor(() => app.output().includes('redis reconnecting'), { what: 'the lost connection noticed' });
     const signalledAt = Date.now();

@@ -27,7 +27,11 @@ describe('sleep', () => {
 
 describe('brief', () => {
   it('keeps name, message and code, never the stack', () => {
-    expect(brief(Object.assign(new Error('read-only'), { code: '25006' }))).toEqual({ name: 'Error', message: 'read-only', code: '25006' });
+    expect(brief(Object.assign(new Error('read-only'), { code: '25006' }))).toEqual({
+      name: 'Error',
+      message: 'read-only',
+      code: '25006',
+    });
     expect(brief('text')).toEqual({ name: 'NonError', message: 'text' });
   });
 });

@@ -4,7 +4,17 @@ import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  deadLetterJobs, eventRows, migratedDb, openQueue, pendingCount, publish, startConsumer, streamEvent, testOptions, uniqueNames, type TestConsumer,
+  deadLetterJobs,
+  eventRows,
+  migratedDb,
+  openQueue,
+  pendingCount,
+  publish,
+  startConsumer,
+  streamEvent,
+  testOptions,
+  uniqueNames,
+  type TestConsumer,
 } from './consumer-fixtures.js';
 
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
@@ -38,19 +48,48 @@ describe('stream consumer: a Postgres outage', () => {
     // dead-letter, nor let one take over (and re-deliver) the batch the other holds.
     const overrides = { readCount: 50, maxDeliveries: 3, claimIntervalMs: 200, claimMinIdleMs: 1000 };
     for (const consumer of ['consumer-1', 'consumer-2']) {
-      consumers.push(await startConsumer({ redisUrl: testRedisUrl(), db, queueName: n.queueName, consumerOptions: testOptions(n, { ...overrides, consumer }) }));
+      consumers.push(
+        await startConsumer({
+          redisUrl: testRedisUrl(),
+          db,
+          queueName: n.queueName,
+          consumerOptions: testOptions(n, { ...overrides, consumer }),
+        }),
+      );
     }
-    await publish(redis, n.stream, Array.from({ length: 100 }, () => streamEvent({ source })));
-    await waitFor(async () => (await eventRows(db, source)) === 100, { what: 'the rows before the outage', timeoutMs: 10_000 });
+    await publish(
+      redis,
+      n.stream,
+      Array.from({ length: 100 }, () => streamEvent({ source })),
+    );
+    await waitFor(async () => (await eventRows(db, source)) === 100, {
+      what: 'the rows before the outage',
+      timeoutMs: 10_000,
+    });
 
     pg.stop();
-    await publish(redis, n.stream, Array.from({ length: 400 }, () => streamEvent({ source })));
-    await waitFor(() => consumers.some((c) => c.logs.text().includes('Sink fault: the consumer is stalled')), { what: 'the outage noticed' });
+    await publish(
+      redis,
+      n.stream,
+      Array.from({ length: 400 }, () => streamEvent({ source })),
+    );
+    await waitFor(() => consumers.some((c) => c.logs.text().includes('Sink fault: the consumer is stalled')), {
+      what: 'the outage noticed',
+    });
     // Several claim intervals and more than MAX_DELIVERIES x CLAIM_MIN_IDLE_MS. Meanwhile a third replica, one whose
     // loop is free, keeps trying to claim whatever has been idle for CLAIM_MIN_IDLE_MS: it must find nothing.
     const stolen: string[] = [];
-    for (const until = Date.now() + 4000; Date.now() < until; ) {
-      const [, claimed] = (await redis.xautoclaim(n.stream, n.group, 'thief', 1000, '0-0', 'COUNT', 1000, 'JUSTID')) as [string, string[]];
+    for (const until = Date.now() + 4000; Date.now() < until;) {
+      const [, claimed] = (await redis.xautoclaim(
+        n.stream,
+        n.group,
+        'thief',
+        1000,
+        '0-0',
+        'COUNT',
+        1000,
+        'JUSTID',
+      )) as [string, string[]];
       stolen.push(...claimed);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -62,11 +101,14 @@ describe('stream consumer: a Postgres outage', () => {
     expect(await deadLetterJobs(dlq.queue)).toHaveLength(0);
 
     pg.start();
-    await waitFor(async () => (await eventRows(db, source)) === 500 && (await pendingCount(redis, n.stream, n.group)) === 0, {
-      what: 'every event stored after the outage',
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
+    await waitFor(
+      async () => (await eventRows(db, source)) === 500 && (await pendingCount(redis, n.stream, n.group)) === 0,
+      {
+        what: 'every event stored after the outage',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
     expect(await deadLetterJobs(dlq.queue)).toHaveLength(0);
     for (const { stats } of consumers) expect(stats.snapshot().deadLettered).toBe(0);
     expect(consumers.some((c) => c.logs.text().includes('Sink fault cleared'))).toBe(true);

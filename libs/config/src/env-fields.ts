@@ -6,13 +6,16 @@ export function urlField(protocols: readonly string[], fallback: string) {
   return z
     .string()
     .default(fallback)
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a valid ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a valid ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`,
+    );
 }
 
 /** An integer within [min, max], read from a string; with a fallback it is always present, without one optional. */
@@ -36,7 +39,12 @@ export function listField() {
   return z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
 }
 
 /** Fields every app reads, with the contract's defaults. */
@@ -44,7 +52,10 @@ export const commonFields = {
   DATABASE_URL: urlField(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/sluice'),
   REDIS_URL: urlField(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   STREAM_KEY: z.string().max(512).default('events:incoming'),
-  DEAD_LETTER_QUEUE: z.string().regex(/^[^:]+$/, 'must not contain ":"').default('events-dead-letter'),
+  DEAD_LETTER_QUEUE: z
+    .string()
+    .regex(/^[^:]+$/, 'must not contain ":"')
+    .default('events-dead-letter'),
   BULLMQ_PREFIX: z.string().default('bull'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),

@@ -60,9 +60,6 @@ export async function insertMany(db: Kysely<Database>, rows: readonly EventInser
   return new Set(result.rows.map((row) => row.event_id));
 }
 
-/** Alias of {@link insertMany}, named for what it stores. */
-export const insertEvents = insertMany;
-
 /** The stored event, or `undefined` when it is not there (or `id` is not a UUID, which no stored row can have). */
 export async function findEventById(db: Kysely<Database>, id: string): Promise<EventRow | undefined> {
   if (!UUID.test(id)) return undefined;

@@ -5,8 +5,14 @@ export { checkPostgresHealth, type PostgresHealth } from './db-health.js';
 export { ensureDatabase } from './ensure-database.js';
 export { migrateToLatest } from './migrate.js';
 export { migrationProvider, migrations } from './migrations/index.js';
-export { findEventById, insertEvents, insertMany, type EventInsertRow } from './event.repository.js';
-export { endSessions, findSessionById, startSessions, type SessionEndRow, type SessionStartRow } from './session.repository.js';
+export { findEventById, insertMany, type EventInsertRow } from './event.repository.js';
+export {
+  endSessions,
+  findSessionById,
+  startSessions,
+  type SessionEndRow,
+  type SessionStartRow,
+} from './session.repository.js';
 export { findTranscript, saveTranscript } from './transcript.repository.js';
 // Re-exported so packages built on this one use the same Kysely without depending on it themselves.
 export { sql, type Kysely, type Transaction } from 'kysely';

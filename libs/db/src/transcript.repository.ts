@@ -22,7 +22,9 @@ export async function saveTranscript(
         .where('session_id', '=', sessionId),
     )
     .onConflict((oc) =>
-      oc.column('session_id').doUpdateSet({ transcript: (eb) => eb.ref('excluded.transcript'), updated_at: sql`now()` }),
+      oc
+        .column('session_id')
+        .doUpdateSet({ transcript: (eb) => eb.ref('excluded.transcript'), updated_at: sql`now()` }),
     )
     .returningAll()
     .executeTakeFirst();

@@ -40,7 +40,9 @@ describe('npm run db:migrate (kysely-ctl, from the repository root)', () => {
     // kysely-ctl's loader (c12) tries kysely.config.js before .ts, so a compiled copy left at the root would be run
     // instead of the source, and edits to the .ts would do nothing.
     const loaded = new Set([...output.matchAll(/configFile: '(\/[^']+)'/g)].map((match) => match[1]));
-    expect([...loaded], 'the config file kysely-ctl reports loading in its --debug output').toEqual([path.join(REPO_ROOT, 'kysely.config.ts')]);
+    expect([...loaded], 'the config file kysely-ctl reports loading in its --debug output').toEqual([
+      path.join(REPO_ROOT, 'kysely.config.ts'),
+    ]);
     expect(output).toContain(`Created database`);
 
     db = createDb({ url, max: 1 });
@@ -48,6 +50,8 @@ describe('npm run db:migrate (kysely-ctl, from the repository root)', () => {
     expect(applied.rows.map((row) => row.name).sort()).toEqual(Object.keys(migrations).sort());
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
-    expect(tables.rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['events', 'sessions', 'transcripts']));
+    expect(tables.rows.map((row) => row.table_name)).toEqual(
+      expect.arrayContaining(['events', 'sessions', 'transcripts']),
+    );
   });
 });

@@ -50,7 +50,11 @@ describe('insertMany', () => {
   it('stores text that needs escaping in an array literal exactly as given', async () => {
     const tricky = row({ source: 'a "quoted", {braced} \\ back\\slash\'s', session_id: 'NULL', stream_id: '' });
     await insertMany(db, [tricky, row()]);
-    expect(await findEventById(db, tricky.event_id)).toMatchObject({ source: tricky.source, session_id: 'NULL', stream_id: '' });
+    expect(await findEventById(db, tricky.event_id)).toMatchObject({
+      source: tricky.source,
+      session_id: 'NULL',
+      stream_id: '',
+    });
   });
 
   it('matches ids whatever their case, and returns them lower case', async () => {

@@ -1,7 +1,14 @@
 import { createTestDatabase, type TestDatabase } from '@sluice/test-support';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, DatabaseUrlError, ensureDatabase, migrateToLatest, parseDatabaseUrl, type Database } from '../src/index.js';
+import {
+  createDb,
+  DatabaseUrlError,
+  ensureDatabase,
+  migrateToLatest,
+  parseDatabaseUrl,
+  type Database,
+} from '../src/index.js';
 
 let database: TestDatabase;
 let db: Kysely<Database>;
@@ -26,7 +33,9 @@ describe('migrations', () => {
       select table_name, column_name, data_type, is_nullable from information_schema.columns
       where table_schema = 'public' and table_name in ('events', 'sessions', 'transcripts')
       order by table_name, ordinal_position`.execute(db);
-    const events = columns.rows.filter((c) => c.table_name === 'events').map((c) => [c.column_name, c.data_type, c.is_nullable]);
+    const events = columns.rows
+      .filter((c) => c.table_name === 'events')
+      .map((c) => [c.column_name, c.data_type, c.is_nullable]);
     expect(events).toEqual([
       ['event_id', 'uuid', 'NO'],
       ['event_type', 'text', 'NO'],
@@ -39,10 +48,20 @@ describe('migrations', () => {
       ['created_at', 'timestamp with time zone', 'NO'],
     ]);
     const sessions = columns.rows.filter((c) => c.table_name === 'sessions').map((c) => c.column_name);
-    expect(sessions).toEqual(['session_id', 'source', 'started_at', 'ended_at', 'metadata', 'created_at', 'updated_at']);
+    expect(sessions).toEqual([
+      'session_id',
+      'source',
+      'started_at',
+      'ended_at',
+      'metadata',
+      'created_at',
+      'updated_at',
+    ]);
     expect(columns.rows.some((c) => c.table_name === 'transcripts' && c.column_name === 'session_id')).toBe(true);
 
-    const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'events' order by 1`.execute(db);
+    const indexes = await sql<{
+      indexname: string;
+    }>`select indexname from pg_indexes where tablename = 'events' order by 1`.execute(db);
     expect(indexes.rows.map((r) => r.indexname)).toEqual([
       'events_created_at_idx',
       'events_event_type_idx',

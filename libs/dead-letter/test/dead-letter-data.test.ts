@@ -11,6 +11,10 @@ describe('dead letters', () => {
   it('name jobs by event type and never drop failed jobs', () => {
     expect(deadLetterJobName({ eventType: 'session.start' })).toBe('session.start');
     expect(deadLetterJobName({})).toBe('undecodable');
-    expect(deadLetterJobOptions(5)).toMatchObject({ attempts: 5, removeOnFail: false, backoff: { type: 'exponential' } });
+    expect(deadLetterJobOptions(5)).toMatchObject({
+      attempts: 5,
+      removeOnFail: false,
+      backoff: { type: 'exponential' },
+    });
   });
 });

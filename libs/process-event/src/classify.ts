@@ -6,7 +6,17 @@
 export type Verdict = 'data' | 'sink' | 'code';
 
 // Node's socket and DNS errors: the server is down, restarting or unreachable.
-const SINK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const SINK_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
 
 // What pg and pg-pool say when a connection fails or is cut; these errors carry no code.
 const SINK_MESSAGE =
@@ -23,7 +33,7 @@ const MAX_CAUSE_DEPTH = 5;
 type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
 
 function asErrorLike(err: unknown): ErrorLike | undefined {
-  return typeof err === 'object' && err !== null ? (err as ErrorLike) : undefined;
+  return typeof err === 'object' && err !== null ? err : undefined;
 }
 
 function ownSqlState(err: ErrorLike): string | undefined {

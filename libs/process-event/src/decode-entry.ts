@@ -48,7 +48,8 @@ function undecodable(reason: string): DecodedEntry {
  */
 export function decodeEntry(fields: unknown): DecodedEntry {
   // Fields may come from a dead-letter job someone added by hand, so nothing about their shape is taken for granted.
-  const raw = typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>)[EVENT_FIELD] : undefined;
+  const raw =
+    typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>)[EVENT_FIELD] : undefined;
   if (typeof raw !== 'string') return undecodable(`missing field '${EVENT_FIELD}'`);
   let parsed: unknown;
   try {

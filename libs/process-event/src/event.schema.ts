@@ -72,7 +72,12 @@ const inputShape = {
 function requireSessionId(ctx: z.core.ParsePayload<{ event_type: string; session_id?: string | undefined }>): void {
   const { event_type: type, session_id: sessionId } = ctx.value;
   if (sessionId === undefined && SESSION_EVENT_TYPES.includes(type)) {
-    ctx.issues.push({ code: 'custom', message: `is required for ${type} events`, input: ctx.value, path: ['session_id'] });
+    ctx.issues.push({
+      code: 'custom',
+      message: `is required for ${type} events`,
+      input: ctx.value,
+      path: ['session_id'],
+    });
   }
 }
 

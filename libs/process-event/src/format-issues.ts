@@ -21,7 +21,8 @@ export function formatIssues(error: Pick<z.ZodError, 'issues'>, basePath = ''): 
   const details: IssueDetail[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) details.push({ path: pointer(basePath, [...issue.path, key]), reason: 'is not a known field' });
+      for (const key of issue.keys)
+        details.push({ path: pointer(basePath, [...issue.path, key]), reason: 'is not a known field' });
     } else {
       details.push({ path: pointer(basePath, issue.path), reason: issue.message });
     }

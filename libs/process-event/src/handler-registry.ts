@@ -16,7 +16,11 @@ export interface HandlerContext {
  * error or a SQLSTATE outside classes 22/23 stalls the pipeline (sink fault); anything else is a code fault, retried
  * up to MAX_DELIVERIES deliveries, then dead-lettered.
  */
-export type EventHandler = (trx: Transaction<Database>, events: StreamEvent[], context: HandlerContext) => Promise<void>;
+export type EventHandler = (
+  trx: Transaction<Database>,
+  events: StreamEvent[],
+  context: HandlerContext,
+) => Promise<void>;
 
 /** Event types mapped to their handlers. Types without a handler are stored as they are. */
 export interface HandlerRegistry {
@@ -50,7 +54,8 @@ export function createHandlerRegistry(options: HandlerRegistryOptions = {}): Han
   const registry: HandlerRegistry = {
     register(eventType, handler) {
       // A type no event can have would be a handler that never runs: say so now rather than never.
-      if (!EVENT_TYPE.test(eventType)) throw new TypeError(`Cannot register a handler for invalid event type "${eventType}"`);
+      if (!EVENT_TYPE.test(eventType))
+        throw new TypeError(`Cannot register a handler for invalid event type "${eventType}"`);
       if (typeof handler !== 'function') throw new TypeError(`The handler for "${eventType}" is not a function`);
       handlers.set(eventType, handler);
       return registry;

@@ -1,4 +1,11 @@
-export { eventInputSchema, eventInputJsonSchema, streamEventSchema, SESSION_EVENT_TYPES, type EventInput, type StreamEvent } from './event.schema.js';
+export {
+  eventInputSchema,
+  eventInputJsonSchema,
+  streamEventSchema,
+  SESSION_EVENT_TYPES,
+  type EventInput,
+  type StreamEvent,
+} from './event.schema.js';
 export { MAX_PAYLOAD_DEPTH } from './json-payload.check.js';
 export { formatIssues, type IssueDetail } from './format-issues.js';
 export { decodeEntry, EVENT_FIELD, type DecodedEntry, type EntryLabels, type RawEntry } from './decode-entry.js';
@@ -14,5 +21,11 @@ export {
 } from './handler-registry.js';
 export { sessionStartHandler } from './session-start.handler.js';
 export { sessionEndHandler } from './session-end.handler.js';
-export { prepareEntries, processEntries, type EntryOutcome, type PreparedEntries, type ProcessDeps } from './process-entries.js';
+export {
+  prepareEntries,
+  processEntries,
+  type EntryOutcome,
+  type PreparedEntries,
+  type ProcessDeps,
+} from './process-entries.js';
 export type { ProcessLogger } from './process-logger.js';

@@ -56,7 +56,13 @@ function isClean(value: unknown, depth: number, maxDepth: number): boolean {
 }
 
 /** The slow pass, only for a payload that failed the fast one: every issue, with its path. */
-function collect(value: unknown, depth: number, maxDepth: number, path: Array<string | number>, issues: JsonIssue[]): void {
+function collect(
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+  path: Array<string | number>,
+  issues: JsonIssue[],
+): void {
   if (issues.length >= MAX_ISSUES) return;
   const report = (message: string) => {
     if (issues.length < MAX_ISSUES) issues.push({ path: [...path], message });

@@ -93,8 +93,13 @@ export function prepareEntries(entries: readonly RawEntry[]): PreparedEntries {
  *   committed before it stay committed; retrying them is safe (they come back `duplicate`, handlers do not rerun).
  * - A code fault that hits every event of two or more alike (same error) is the sink's, not theirs: all `stalled`.
  */
-export async function processEntries(deps: ProcessDeps, input: readonly RawEntry[] | PreparedEntries): Promise<EntryOutcome[]> {
-  const { size, known, items } = Array.isArray(input) ? prepareEntries(input as readonly RawEntry[]) : (input as PreparedEntries);
+export async function processEntries(
+  deps: ProcessDeps,
+  input: readonly RawEntry[] | PreparedEntries,
+): Promise<EntryOutcome[]> {
+  const { size, known, items } = Array.isArray(input)
+    ? prepareEntries(input as readonly RawEntry[])
+    : (input as PreparedEntries);
   const outcomes = known.slice() as EntryOutcome[];
   outcomes.length = size;
   if (items.length === 0) return outcomes;
@@ -127,17 +132,27 @@ async function settle(deps: ProcessDeps, items: readonly Item[], outcomes: Entry
     if (items.length === 1 && only) {
       outcomes[only.index] = failed(verdict, error, only.event);
       // Debug only: the caller reports the outcome, and logging it here too would say it twice.
-      deps.logger?.debug({ err: error, verdict, eventId: only.event.event_id, eventType: only.event.event_type }, 'Event failed');
+      deps.logger?.debug(
+        { err: error, verdict, eventId: only.event.event_id, eventType: only.event.event_type },
+        'Event failed',
+      );
       return;
     }
-    deps.logger?.debug({ err: error, verdict, size: items.length }, 'Batch failed; splitting it to isolate the bad events');
+    deps.logger?.debug(
+      { err: error, verdict, size: items.length },
+      'Batch failed; splitting it to isolate the bad events',
+    );
     const middle = Math.ceil(items.length / 2);
     await settle(deps, items.slice(0, middle), outcomes, run);
     await settle(deps, items.slice(middle), outcomes, run);
     return;
   }
   for (const { index, key, event } of items) {
-    outcomes[index] = { status: fresh.has(key) ? 'processed' : 'duplicate', eventId: event.event_id, eventType: event.event_type };
+    outcomes[index] = {
+      status: fresh.has(key) ? 'processed' : 'duplicate',
+      eventId: event.event_id,
+      eventType: event.event_type,
+    };
   }
 }
 
@@ -191,7 +206,8 @@ function stallAlikeCodeFaults(items: readonly Item[], outcomes: EntryOutcome[]):
 }
 
 function stall(items: readonly Item[], outcomes: EntryOutcome[], cause: Error): void {
-  for (const { index, event } of items) outcomes[index] = { status: 'stalled', cause, eventId: event.event_id, eventType: event.event_type };
+  for (const { index, event } of items)
+    outcomes[index] = { status: 'stalled', cause, eventId: event.event_id, eventType: event.event_type };
 }
 
 function failed(verdict: 'data' | 'code', error: Error, event: StreamEvent): EntryOutcome {

@@ -21,7 +21,8 @@ function twoDigits(text: string, at: number): number {
  */
 export function dateTimeIssue(text: string): string | undefined {
   // Fixed positions once the pattern matched: runs per event, so no capture groups or substrings.
-  if (!DATE_TIME.test(text)) return 'must be an RFC 3339 date-time with seconds and an offset, e.g. 2026-11-22T10:00:00.000Z';
+  if (!DATE_TIME.test(text))
+    return 'must be an RFC 3339 date-time with seconds and an offset, e.g. 2026-11-22T10:00:00.000Z';
   const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
   const month = twoDigits(text, 5);
   const day = twoDigits(text, 8);

@@ -1,4 +1,5 @@
 // Cheap first pass: most strings have neither a NUL nor any surrogate, and skip the precise check below.
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what this looks for.
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -27,7 +27,8 @@ describe('classify: whose fault it is', () => {
   });
 
   it('calls connection failures the sink', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']) expect(classify(withCode(code)), code).toBe('sink');
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'])
+      expect(classify(withCode(code)), code).toBe('sink');
     for (const message of [
       'Connection terminated',
       'Connection terminated unexpectedly',
@@ -76,7 +77,15 @@ describe('classify: whose fault it is', () => {
   });
 
   it('calls everything else a code fault', () => {
-    for (const value of [new Error('something'), new TypeError('x is undefined'), 'a string', undefined, null, 42, {}]) {
+    for (const value of [
+      new Error('something'),
+      new TypeError('x is undefined'),
+      'a string',
+      undefined,
+      null,
+      42,
+      {},
+    ]) {
       expect(classify(value)).toBe('code');
     }
   });

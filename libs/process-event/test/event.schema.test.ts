@@ -64,7 +64,8 @@ describe('eventInputSchema: the contract fields', () => {
   });
 
   it('wants payload to be a JSON object', () => {
-    for (const bad of [[], 'text', 1, null, new Date()]) expect(reasonAt({ ...valid, payload: bad }, '/payload')).toBe('must be a JSON object');
+    for (const bad of [[], 'text', 1, null, new Date()])
+      expect(reasonAt({ ...valid, payload: bad }, '/payload')).toBe('must be a JSON object');
     expect(details({ ...valid, payload: {} })).toEqual([]);
     expect(details({ ...valid, payload: Object.create(null) })).toEqual([]);
   });
@@ -89,10 +90,19 @@ describe('eventInputSchema: the contract fields', () => {
   });
 
   it('accepts any 8-4-4-4-12 hex event_id, in any case and any version', () => {
-    for (const id of ['00000000-0000-0000-0000-000000000000', 'ABCDEFAB-1234-1234-1234-1234567890ab', '0193a0c4-1234-7abc-8def-0123456789ab']) {
+    for (const id of [
+      '00000000-0000-0000-0000-000000000000',
+      'ABCDEFAB-1234-1234-1234-1234567890ab',
+      '0193a0c4-1234-7abc-8def-0123456789ab',
+    ]) {
       expect(details({ ...valid, event_id: id })).toEqual([]);
     }
-    for (const id of ['0193a0c4', '0193a0c41234-7abc-8def-0123456789ab', '{0193a0c4-1234-7abc-8def-0123456789ab}', 'g193a0c4-1234-7abc-8def-0123456789ab']) {
+    for (const id of [
+      '0193a0c4',
+      '0193a0c41234-7abc-8def-0123456789ab',
+      '{0193a0c4-1234-7abc-8def-0123456789ab}',
+      'g193a0c4-1234-7abc-8def-0123456789ab',
+    ]) {
       expect(reasonAt({ ...valid, event_id: id }, '/event_id')).toMatch(/UUID/);
     }
   });
@@ -144,23 +154,35 @@ describe('eventInputSchema: only what Postgres can store', () => {
     expect(reasonAt({ ...valid, session_id: 'a\uD800' }, '/session_id')).toMatch(/lone UTF-16 surrogate/);
     expect(reasonAt({ ...valid, payload: { a: { b: ['ok', 'x\u0000'] } } }, '/payload/a/b/1')).toMatch(/U\+0000/);
     expect(reasonAt({ ...valid, payload: { 'k\u0000': 1 } }, '/payload/k\u0000')).toMatch(/key contains U\+0000/);
-    expect(reasonAt({ ...valid, payload: { '\uDC00x': 1 } }, '/payload/\uDC00x')).toMatch(/key contains a lone UTF-16 surrogate/);
+    expect(reasonAt({ ...valid, payload: { '\uDC00x': 1 } }, '/payload/\uDC00x')).toMatch(
+      /key contains a lone UTF-16 surrogate/,
+    );
     expect(reasonAt({ ...valid, payload: { s: 'end\uD83D' } }, '/payload/s')).toMatch(/lone/);
     expect(reasonAt({ ...valid, payload: { s: '\uDE00start' } }, '/payload/s')).toMatch(/lone/);
     expect(details({ ...valid, payload: { 'emoji 😀': '😀 and \u00e9' } })).toEqual([]);
   });
 
   it('rejects numbers that are not finite or are integers beyond 2^53 - 1', () => {
-    for (const n of [Number.NaN, Infinity, -Infinity]) expect(reasonAt({ ...valid, payload: { n } }, '/payload/n')).toBe('must be a finite number');
-    for (const n of [2 ** 53, -(2 ** 53), 1e300]) expect(reasonAt({ ...valid, payload: { a: [n] } }, '/payload/a/0')).toMatch(/2\^53/);
-    expect(details({ ...valid, payload: { a: Number.MAX_SAFE_INTEGER, b: -Number.MAX_SAFE_INTEGER, c: 1.5e-300, d: 0.1 } })).toEqual([]);
+    for (const n of [Number.NaN, Infinity, -Infinity])
+      expect(reasonAt({ ...valid, payload: { n } }, '/payload/n')).toBe('must be a finite number');
+    for (const n of [2 ** 53, -(2 ** 53), 1e300])
+      expect(reasonAt({ ...valid, payload: { a: [n] } }, '/payload/a/0')).toMatch(/2\^53/);
+    expect(
+      details({ ...valid, payload: { a: Number.MAX_SAFE_INTEGER, b: -Number.MAX_SAFE_INTEGER, c: 1.5e-300, d: 0.1 } }),
+    ).toEqual([]);
     // JSON text with a number too big for a double parses as Infinity.
     expect(reasonAt({ ...valid, payload: JSON.parse('{"n": 1e400}') }, '/payload/n')).toBe('must be a finite number');
   });
 
   it('rejects values that are not JSON', () => {
     const payload = { u: undefined, f: () => 1, b: 1n, d: new Date(0), m: new Map() };
-    expect(details({ ...valid, payload }).map((d) => d.path)).toEqual(['/payload/u', '/payload/f', '/payload/b', '/payload/d', '/payload/m']);
+    expect(details({ ...valid, payload }).map((d) => d.path)).toEqual([
+      '/payload/u',
+      '/payload/f',
+      '/payload/b',
+      '/payload/d',
+      '/payload/m',
+    ]);
   });
 
   it(`limits payload nesting to ${MAX_PAYLOAD_DEPTH} levels, with a clear message`, () => {
@@ -189,7 +211,11 @@ describe('eventInputSchema: only what Postgres can store', () => {
 });
 
 describe('streamEventSchema and decodeEntry', () => {
-  const streamed = { ...valid, event_id: '0193a0c4-1234-7abc-8def-0123456789ab', received_at: '2026-11-22T10:00:01.5Z' };
+  const streamed = {
+    ...valid,
+    event_id: '0193a0c4-1234-7abc-8def-0123456789ab',
+    received_at: '2026-11-22T10:00:01.5Z',
+  };
   const fieldsOf = (value: unknown) => ({ event: JSON.stringify(value) });
 
   it('requires event_id and received_at; timestamp stays optional', () => {
@@ -202,7 +228,9 @@ describe('streamEventSchema and decodeEntry', () => {
   });
 
   it('reports a schema failure as a PermanentError with code schema, listing the issues and keeping the labels', () => {
-    const decoded = decodeEntry(fieldsOf({ ...streamed, timestamp: '2026-02-30T00:00:00Z', payload: { a: '\u0000' }, extra: true }));
+    const decoded = decodeEntry(
+      fieldsOf({ ...streamed, timestamp: '2026-02-30T00:00:00Z', payload: { a: '\u0000' }, extra: true }),
+    );
     expect(decoded.ok).toBe(false);
     if (decoded.ok) return;
     expect(decoded.error).toBeInstanceOf(PermanentError);
@@ -237,7 +265,11 @@ describe('streamEventSchema and decodeEntry', () => {
 
 describe('eventInputJsonSchema', () => {
   it('describes the fields for API docs', () => {
-    const schema = eventInputJsonSchema() as { properties: Record<string, { type?: string }>; required: string[]; additionalProperties: boolean };
+    const schema = eventInputJsonSchema() as {
+      properties: Record<string, { type?: string }>;
+      required: string[];
+      additionalProperties: boolean;
+    };
     expect(schema.required).toEqual(['event_type', 'source', 'payload']);
     expect(schema.properties.payload?.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);

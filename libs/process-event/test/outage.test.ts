@@ -1,7 +1,26 @@
-import { createTestDatabase, startPrivatePostgres, type PrivatePostgres, type TestDatabase } from '@sluice/test-support';
-import { createDb, ensureDatabase, migrateToLatest, parseDatabaseUrl, sql, type Database, type Kysely } from '@sluice/db';
+import {
+  createTestDatabase,
+  startPrivatePostgres,
+  type PrivatePostgres,
+  type TestDatabase,
+} from '@sluice/test-support';
+import {
+  createDb,
+  ensureDatabase,
+  migrateToLatest,
+  parseDatabaseUrl,
+  sql,
+  type Database,
+  type Kysely,
+} from '@sluice/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerRegistry, processEntries, type EntryOutcome, type ProcessLogger, type RawEntry } from '../src/index.js';
+import {
+  createHandlerRegistry,
+  processEntries,
+  type EntryOutcome,
+  type ProcessLogger,
+  type RawEntry,
+} from '../src/index.js';
 import { batchOf, entryOf, idsOf, streamEvent } from './fixtures.js';
 
 async function countEvents(db: Kysely<Database>, entries: RawEntry[]): Promise<number> {
@@ -46,7 +65,11 @@ describe('Postgres unreachable (a private server that is stopped)', () => {
 
   it('stalls the whole call on a sink fault, writes nothing, and works again once the server is back', async () => {
     const handlers = createHandlerRegistry();
-    expect((await processEntries({ db, handlers }, batchOf(3))).map((o) => o.status)).toEqual(['processed', 'processed', 'processed']);
+    expect((await processEntries({ db, handlers }, batchOf(3))).map((o) => o.status)).toEqual([
+      'processed',
+      'processed',
+      'processed',
+    ]);
 
     const entries = batchOf(200);
     const logger = recordingLogger();

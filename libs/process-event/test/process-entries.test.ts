@@ -1,7 +1,14 @@
 import { createTestDatabase, type TestDatabase } from '@sluice/test-support';
 import { createDb, findEventById, findSessionById, migrateToLatest, sql, type Database, type Kysely } from '@sluice/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerRegistry, PermanentError, processEntries, SinkError, type HandlerRegistry, type RawEntry } from '../src/index.js';
+import {
+  createHandlerRegistry,
+  PermanentError,
+  processEntries,
+  SinkError,
+  type HandlerRegistry,
+  type RawEntry,
+} from '../src/index.js';
 import { batchOf, entryOf, idsOf, streamEvent } from './fixtures.js';
 
 let database: TestDatabase;
@@ -22,7 +29,11 @@ afterAll(async () => {
 
 async function countEvents(ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('event_id', 'in', ids).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('event_id', 'in', ids)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -43,10 +54,20 @@ describe('decoding raw entries', () => {
     ]);
     expect(outcomes[0]).toEqual({ status: 'processed', eventId: good.event_id, eventType: 'test.thing' });
     expect(outcomes[1]).toEqual({ status: 'lost' });
-    expect(outcomes[2]).toMatchObject({ status: 'failed', verdict: 'data', error: { name: 'PermanentError', code: 'undecodable' } });
+    expect(outcomes[2]).toMatchObject({
+      status: 'failed',
+      verdict: 'data',
+      error: { name: 'PermanentError', code: 'undecodable' },
+    });
     expect(outcomes[3]).toMatchObject({ status: 'failed', verdict: 'data', error: { code: 'undecodable' } });
     // A schema failure still says which event it was, so it can be found by its id.
-    expect(outcomes[4]).toMatchObject({ status: 'failed', verdict: 'data', error: { code: 'schema' }, eventId: bad.event_id, eventType: 'has spaces' });
+    expect(outcomes[4]).toMatchObject({
+      status: 'failed',
+      verdict: 'data',
+      error: { code: 'schema' },
+      eventId: bad.event_id,
+      eventType: 'has spaces',
+    });
     expect(await countEvents([good.event_id, bad.event_id])).toBe(1);
     expect(await run([])).toEqual([]);
   });
@@ -103,19 +124,34 @@ describe('built-in session handlers', () => {
 
   it('session.end first and session.start second leave one session with both times', async () => {
     const end = streamEvent({ event_type: 'session.end', session_id: 'sess-b', timestamp: '2026-11-22T12:00:00Z' });
-    const start = streamEvent({ event_type: 'session.start', session_id: 'sess-b', timestamp: '2026-11-22T11:00:00Z', payload: { m: 1 } });
+    const start = streamEvent({
+      event_type: 'session.start',
+      session_id: 'sess-b',
+      timestamp: '2026-11-22T11:00:00Z',
+      payload: { m: 1 },
+    });
     expect(statuses(await run([entryOf(end)]))).toEqual(['processed']);
     expect(statuses(await run([entryOf(start)]))).toEqual(['processed']);
     const sessions = await db.selectFrom('sessions').selectAll().where('session_id', '=', 'sess-b').execute();
     expect(sessions).toHaveLength(1);
-    expect(sessions[0]).toMatchObject({ started_at: new Date('2026-11-22T11:00:00Z'), ended_at: new Date('2026-11-22T12:00:00Z'), metadata: { m: 1 } });
+    expect(sessions[0]).toMatchObject({
+      started_at: new Date('2026-11-22T11:00:00Z'),
+      ended_at: new Date('2026-11-22T12:00:00Z'),
+      metadata: { m: 1 },
+    });
   });
 
   it('handles many sessions in one call, starts and ends mixed', async () => {
     const entries: RawEntry[] = [];
     for (let i = 0; i < 50; i++) {
-      entries.push(entryOf(streamEvent({ event_type: 'session.end', session_id: `many-${i}`, timestamp: '2026-11-22T12:00:00Z' })));
-      entries.push(entryOf(streamEvent({ event_type: 'session.start', session_id: `many-${i}`, timestamp: '2026-11-22T11:00:00Z' })));
+      entries.push(
+        entryOf(streamEvent({ event_type: 'session.end', session_id: `many-${i}`, timestamp: '2026-11-22T12:00:00Z' })),
+      );
+      entries.push(
+        entryOf(
+          streamEvent({ event_type: 'session.start', session_id: `many-${i}`, timestamp: '2026-11-22T11:00:00Z' }),
+        ),
+      );
     }
     expect((await run(entries)).every((o) => o.status === 'processed')).toBe(true);
     const rows = await db.selectFrom('sessions').selectAll().where('session_id', 'like', 'many-%').execute();
@@ -132,7 +168,9 @@ describe('poison isolation', () => {
     });
 
   it('a call of 1,000 with one value Postgres refuses stores the 999 once and reports the one as a data fault', async () => {
-    const entries = Array.from({ length: 1000 }, (_, i) => entryOf(streamEvent({ event_type: 'test.poison', payload: { poison: i === 613 } })));
+    const entries = Array.from({ length: 1000 }, (_, i) =>
+      entryOf(streamEvent({ event_type: 'test.poison', payload: { poison: i === 613 } })),
+    );
     const outcomes = await run(entries, poisonHandlers());
     expect(outcomes).toHaveLength(1000);
     expect(outcomes[613]).toMatchObject({ status: 'failed', verdict: 'data', error: { code: '22012' } });
@@ -159,7 +197,11 @@ describe('poison isolation', () => {
       ...batchOf(5),
     ];
     const outcomes = await run(entries, registry);
-    expect(outcomes[6]).toMatchObject({ status: 'failed', verdict: 'data', error: { name: 'PermanentError', code: 'refused' } });
+    expect(outcomes[6]).toMatchObject({
+      status: 'failed',
+      verdict: 'data',
+      error: { name: 'PermanentError', code: 'refused' },
+    });
     expect(outcomes.filter((o) => o.status === 'processed')).toHaveLength(entries.length - 1);
     expect(await countEvents(idsOf(entries))).toBe(entries.length - 1);
   });
@@ -178,7 +220,11 @@ describe('poison isolation', () => {
     const registry = createHandlerRegistry().register('test.buggy', async (_trx, events) => {
       if (events.some((e) => e.payload.bug === true)) throw new TypeError('cannot read properties of undefined');
     });
-    const entries = [...batchOf(3), entryOf(streamEvent({ event_type: 'test.buggy', payload: { bug: true } })), entryOf(streamEvent({ event_type: 'test.buggy', payload: {} }))];
+    const entries = [
+      ...batchOf(3),
+      entryOf(streamEvent({ event_type: 'test.buggy', payload: { bug: true } })),
+      entryOf(streamEvent({ event_type: 'test.buggy', payload: {} })),
+    ];
     const outcomes = await run(entries, registry);
     expect(statuses(outcomes)).toEqual(['processed', 'processed', 'processed', 'failed', 'processed']);
     expect(outcomes[3]).toMatchObject({ verdict: 'code', error: { name: 'TypeError' } });
@@ -226,7 +272,9 @@ describe('sink faults stall, never fail', () => {
       throw new SinkError('the search index is down');
     });
     const outcomes = await run([entryOf(streamEvent({ event_type: 'test.downstream' }))], registry);
-    expect(outcomes).toEqual([expect.objectContaining({ status: 'stalled', cause: expect.objectContaining({ name: 'SinkError' }) })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ status: 'stalled', cause: expect.objectContaining({ name: 'SinkError' }) }),
+    ]);
   });
 
   it('the same code fault on every event of two or more is the sink, not them: stalled', async () => {
@@ -238,14 +286,19 @@ describe('sink faults stall, never fail', () => {
     expect(outcomes.every((o) => o.status === 'stalled')).toBe(true);
     expect(outcomes[0]).toMatchObject({ cause: { message: 'downstream said no' } });
     // One event alone with the same fault is a code fault: it is retried, then dead-lettered.
-    expect(await run(entries.slice(0, 1), registry)).toEqual([expect.objectContaining({ status: 'failed', verdict: 'code' })]);
+    expect(await run(entries.slice(0, 1), registry)).toEqual([
+      expect.objectContaining({ status: 'failed', verdict: 'code' }),
+    ]);
   });
 
   it('a fault that hits only some events is theirs, even when each is a code fault', async () => {
     const registry = createHandlerRegistry().register('test.flaky', async (_trx, events) => {
       if (events.some((e) => e.payload.bad === true)) throw new Error('bad one');
     });
-    const entries = [entryOf(streamEvent({ event_type: 'test.flaky', payload: { bad: true } })), entryOf(streamEvent({ event_type: 'test.flaky', payload: {} }))];
+    const entries = [
+      entryOf(streamEvent({ event_type: 'test.flaky', payload: { bad: true } })),
+      entryOf(streamEvent({ event_type: 'test.flaky', payload: {} })),
+    ];
     expect(statuses(await run(entries, registry))).toEqual(['failed', 'processed']);
   });
 });
@@ -261,7 +314,9 @@ describe('round trips', () => {
       },
     });
     try {
-      expect((await processEntries({ db: counted, handlers }, batchOf(1000))).every((o) => o.status === 'processed')).toBe(true);
+      expect(
+        (await processEntries({ db: counted, handlers }, batchOf(1000))).every((o) => o.status === 'processed'),
+      ).toBe(true);
       // No handler applies, so the single statement needs no explicit transaction around it.
       expect(queries.map(firstWord)).toEqual(['insert']);
       expect(queries[0]).toMatch(/insert into events/i);
@@ -270,7 +325,9 @@ describe('round trips', () => {
       const sessions = Array.from({ length: 1000 }, (_, i) =>
         entryOf(streamEvent({ event_type: i % 2 ? 'session.start' : 'session.end', session_id: `rt-${i % 100}` })),
       );
-      expect((await processEntries({ db: counted, handlers }, sessions)).every((o) => o.status === 'processed')).toBe(true);
+      expect((await processEntries({ db: counted, handlers }, sessions)).every((o) => o.status === 'processed')).toBe(
+        true,
+      );
       // One insert for the events, one per session event type, all in one transaction.
       expect(queries.map(firstWord)).toEqual(['begin', 'insert', 'insert', 'insert', 'commit']);
     } finally {

@@ -33,15 +33,23 @@ function uuidV7(): string {
 
 /** Stream entries' `event` fields, as JSON text: what the consumer reads. */
 function rawEvents(count: number, round: number): string[] {
-  return Array.from({ length: count }, (_, i) => JSON.stringify({
-    event_id: uuidV7(),
-    event_type: i % 10 === 0 ? 'tool.call' : 'message.sent',
-    source: 'bench-cli',
-    session_id: `sess-${round}-${i % 50}`,
-    timestamp: new Date().toISOString(),
-    received_at: new Date().toISOString(),
-    payload: { seq: i, text: 'hello world, this is a typical message body', model: 'x-1', tokens: { in: 120, out: 340 }, tags: ['a', 'b'] },
-  }));
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      event_id: uuidV7(),
+      event_type: i % 10 === 0 ? 'tool.call' : 'message.sent',
+      source: 'bench-cli',
+      session_id: `sess-${round}-${i % 50}`,
+      timestamp: new Date().toISOString(),
+      received_at: new Date().toISOString(),
+      payload: {
+        seq: i,
+        text: 'hello world, this is a typical message body',
+        model: 'x-1',
+        tokens: { in: 120, out: 340 },
+        tags: ['a', 'b'],
+      },
+    }),
+  );
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
@@ -52,7 +60,10 @@ describe('throughput sanity', () => {
     const decodeMs: number[] = [];
     const batchMs: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const entries: RawEntry[] = rawEvents(BATCH, round).map((event, i) => ({ id: `${round}-${i}`, fields: { event } }));
+      const entries: RawEntry[] = rawEvents(BATCH, round).map((event, i) => ({
+        id: `${round}-${i}`,
+        fields: { event },
+      }));
       let started = performance.now();
       for (const entry of entries) decodeEntry(entry.fields);
       decodeMs.push(performance.now() - started);

@@ -1,4 +1,11 @@
-export { createRedisClient, reconnectDelayMs, CONNECT_TIMEOUT_MS, REQUEST_COMMAND_TIMEOUT_MS, type CreateRedisClientOptions, type RedisProfile } from './redis-client.js';
+export {
+  createRedisClient,
+  reconnectDelayMs,
+  CONNECT_TIMEOUT_MS,
+  REQUEST_COMMAND_TIMEOUT_MS,
+  type CreateRedisClientOptions,
+  type RedisProfile,
+} from './redis-client.js';
 export { parseRedisUrl, type RedisUrlParts } from './redis-url.js';
 export type { StreamLogger } from './stream-logger.js';
 export { checkRedisHealth, type RedisHealth } from './redis-health.js';
@@ -14,7 +21,13 @@ export {
 export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError } from './redis-error-kinds.js';
 export { ensureGroup, removeGoneConsumers, type RemoveGoneConsumersOptions } from './consumer-group.js';
 export { defaultConsumerName } from './consumer-name.js';
-export { publish, publishBatch, NOT_SENT_REASON, type PublishBatchOptions, type PublishBatchResult } from './stream-publisher.js';
+export {
+  publish,
+  publishBatch,
+  NOT_SENT_REASON,
+  type PublishBatchOptions,
+  type PublishBatchResult,
+} from './stream-publisher.js';
 export { toStreamEntry, encodeEvent, EVENT_FIELD, type StreamEntry, type RawEntry } from './stream-entry.js';
 export { read, readOwnPending, type ReadOptions, type ReadOwnPendingOptions } from './stream-reader.js';
 export { ack } from './stream-ack.js';

@@ -83,13 +83,21 @@ function secretsOf(url: string): string[] {
   return [url, password, decoded].filter((s) => s.length > 0);
 }
 
-function logConnectionEvents(redis: Redis, logger: StreamLogger | undefined, base: Record<string, unknown>, secrets: string[]): void {
+function logConnectionEvents(
+  redis: Redis,
+  logger: StreamLogger | undefined,
+  base: Record<string, unknown>,
+  secrets: string[],
+): void {
   // Error texts come from sockets and the server, not from us; strip the URL and password in case one ever carries them.
   const scrub = (text: string) => secrets.reduce((out, s) => out.split(s).join('[redacted]'), text);
   let attempt = 0;
   // Without a listener ioredis prints "Unhandled error event" to stderr itself, outside our logger.
   redis.on('error', (err: Error & { code?: string }) => {
-    logger?.error({ ...base, err: { name: err.name, code: err.code, message: scrub(err.message) } }, 'redis connection error');
+    logger?.error(
+      { ...base, err: { name: err.name, code: err.code, message: scrub(err.message) } },
+      'redis connection error',
+    );
   });
   if (!logger) return;
   redis.on('connect', () => logger.info(base, 'redis connected'));

@@ -35,13 +35,13 @@ function errorChain(err: unknown): Array<{ name?: unknown; code?: unknown; messa
   while (queue.length > 0 && out.length < 16) {
     const current = queue.shift();
     if (typeof current !== 'object' || current === null) continue;
-    out.push(current as { name?: unknown });
+    out.push(current);
     const { cause, errors, lastNodeError, previousErrors } = current as Record<string, unknown>;
     if (cause !== undefined) queue.push(cause);
     if (lastNodeError !== undefined) queue.push(lastNodeError);
     // AggregateError members, and the queue-time errors behind a MULTI's EXECABORT.
-    if (Array.isArray(errors)) queue.push(...errors);
-    if (Array.isArray(previousErrors)) queue.push(...previousErrors);
+    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
+    if (Array.isArray(previousErrors)) queue.push(...(previousErrors as unknown[]));
   }
   return out;
 }
@@ -81,8 +81,10 @@ export function isUnknownCommandError(err: unknown, command: string): boolean {
  */
 export function toStreamError(err: unknown, what: string): Error {
   if (err instanceof StreamError) return err;
-  if (isNoGroupError(err)) return err instanceof Error ? err : new StreamError(`${what}: ${String(err)}`, { cause: err });
+  if (isNoGroupError(err))
+    return err instanceof Error ? err : new StreamError(`${what}: ${String(err)}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
-  if (isRedisUnavailableError(err)) return new StreamUnavailableError(`${what}: Redis unavailable (${message})`, { cause: err });
+  if (isRedisUnavailableError(err))
+    return new StreamUnavailableError(`${what}: Redis unavailable (${message})`, { cause: err });
   return new StreamError(`${what} failed: ${message}`, { cause: err });
 }

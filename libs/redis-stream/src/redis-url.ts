@@ -35,4 +35,3 @@ export function parseRedisUrl(url: string | undefined): RedisUrlParts {
     address: `${parsed.hostname}:${port}`,
   };
 }
-

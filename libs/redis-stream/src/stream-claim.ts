@@ -46,7 +46,13 @@ export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promis
     await ensureConnected(redis);
     do {
       const reply = (await redis.xautoclaim(
-        stream, group, consumer, minIdleMs, cursor, 'COUNT', count - claimed.length,
+        stream,
+        group,
+        consumer,
+        minIdleMs,
+        cursor,
+        'COUNT',
+        count - claimed.length,
       )) as XAutoClaimReply;
       cursor = String(reply[0]);
       for (const raw of reply[1] ?? []) {
@@ -64,7 +70,12 @@ export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promis
 }
 
 async function withCounts(redis: Redis, stream: string, group: string, raws: RawEntry[]): Promise<StreamEntry[]> {
-  const counts = await deliveryCounts(redis, stream, group, raws.map(([id]) => id));
+  const counts = await deliveryCounts(
+    redis,
+    stream,
+    group,
+    raws.map(([id]) => id),
+  );
   return raws.map((raw) => toStreamEntry(raw, counts.get(raw[0])));
 }
 
@@ -150,7 +161,11 @@ export async function redeliver(redis: Redis, target: ConsumerTarget, ids: strin
     throw toStreamError(err, `XCLAIM on ${stream}/${group}`);
   }
   const returned = new Set(raws.map(([id]) => id));
-  const deletedIds = await missingFromStream(redis, stream, ids.filter((id) => !returned.has(id)));
+  const deletedIds = await missingFromStream(
+    redis,
+    stream,
+    ids.filter((id) => !returned.has(id)),
+  );
   return { entries: raws.filter((raw) => raw[1] !== null).map((raw) => toStreamEntry(raw)), deletedIds };
 }
 
@@ -160,7 +175,11 @@ export async function redeliver(redis: Redis, target: ConsumerTarget, ids: strin
  * entries idle at least `minIdleMs` are touched, so one that another replica has just claimed is not taken back.
  * Returns how many were held.
  */
-export async function hold(redis: Redis, target: ConsumerTarget & { minIdleMs: number }, ids: string[]): Promise<number> {
+export async function hold(
+  redis: Redis,
+  target: ConsumerTarget & { minIdleMs: number },
+  ids: string[],
+): Promise<number> {
   if (ids.length === 0) return 0;
   const { stream, group, consumer, minIdleMs } = target;
   try {

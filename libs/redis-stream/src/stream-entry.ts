@@ -23,7 +23,7 @@ export function toStreamEntry(raw: RawEntry, deliveryCount?: number): StreamEntr
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), String(flat[i + 1])]);
   // fromEntries defines own properties, so a field called "__proto__" stays a plain field.
-  return { id, fields: Object.fromEntries(pairs) as Record<string, string>, ...extra };
+  return { id, fields: Object.fromEntries(pairs), ...extra };
 }
 
 function kindOf(value: unknown): string {
@@ -37,6 +37,7 @@ export function encodeEvent(event: object): string {
     throw new TypeError(`event must be a plain object (got ${kindOf(event)})`);
   }
   const json: unknown = JSON.stringify(event);
-  if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError('event does not serialise to a JSON object');
+  if (typeof json !== 'string' || !json.startsWith('{'))
+    throw new TypeError('event does not serialise to a JSON object');
   return json;
 }

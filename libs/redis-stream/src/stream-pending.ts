@@ -8,7 +8,12 @@ type XPendingRow = [id: string, consumer: string, idleMs: number, deliveries: nu
  * Delivery count per id from the group's pending list (XPENDING s g id id 1 for each id, one pipelined round trip).
  * Counts live in Redis, so they survive consumer restarts. Ids not pending (acked, never delivered) are absent.
  */
-export async function deliveryCounts(redis: Redis, stream: string, group: string, ids: string[]): Promise<Map<string, number>> {
+export async function deliveryCounts(
+  redis: Redis,
+  stream: string,
+  group: string,
+  ids: string[],
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (ids.length === 0) return counts;
   const unique = [...new Set(ids)];
@@ -46,9 +51,10 @@ export async function pendingRange(
   let rows: unknown;
   try {
     await ensureConnected(redis);
-    rows = consumer === undefined
-      ? await redis.xpending(stream, group, start, '+', count)
-      : await redis.xpending(stream, group, start, '+', count, consumer);
+    rows =
+      consumer === undefined
+        ? await redis.xpending(stream, group, start, '+', count)
+        : await redis.xpending(stream, group, start, '+', count, consumer);
   } catch (err) {
     throw toStreamError(err, `XPENDING on ${stream}/${group}`);
   }

@@ -26,7 +26,9 @@ function encodeOrThrow(event: object): string {
   try {
     return encodeEvent(event);
   } catch (err) {
-    throw new EventEncodingError(`event cannot be serialised: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new EventEncodingError(`event cannot be serialised: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }
 

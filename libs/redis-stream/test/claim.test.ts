@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimIdle, claimIdleWithXclaim, deliveryCounts, ensureGroup, hold, publishBatch, read, redeliver, removeGoneConsumers } from '../src/index.js';
+import {
+  claimIdle,
+  claimIdleWithXclaim,
+  deliveryCounts,
+  ensureGroup,
+  hold,
+  publishBatch,
+  read,
+  redeliver,
+  removeGoneConsumers,
+} from '../src/index.js';
 import { sharedRedisKit, sleep, type SharedRedisKit } from './stream-test-kit.js';
 
 let kit: SharedRedisKit;
@@ -14,13 +24,19 @@ afterEach(async () => {
 async function pendingWithDeadConsumer(label: string, n: number) {
   const stream = kit.key(label);
   await ensureGroup(kit.redis, stream, 'g');
-  const { published } = await publishBatch(kit.redis, stream, Array.from({ length: n }, (_, i) => ({ i })));
+  const { published } = await publishBatch(
+    kit.redis,
+    stream,
+    Array.from({ length: n }, (_, i) => ({ i })),
+  );
   await read(kit.client(), { stream, group: 'g', consumer: 'dead', count: n, blockMs: 100 });
   return { stream, ids: published.map((p) => p.id) };
 }
 
 const owners = async (stream: string) =>
-  ((await kit.redis.xpending(stream, 'g', '-', '+', 1000)) as Array<[string, string, number, number]>).map(([id, c]) => [id, c]);
+  ((await kit.redis.xpending(stream, 'g', '-', '+', 1000)) as Array<[string, string, number, number]>).map(
+    ([id, c]) => [id, c],
+  );
 
 describe.each([
   ['claimIdle (XAUTOCLAIM)', claimIdle],
@@ -35,11 +51,21 @@ describe.each([
     expect(early).toMatchObject({ entries: [], deletedIds: [] });
 
     await sleep(60);
-    const { entries, deletedIds } = await claim(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 50, count: 10 });
+    const { entries, deletedIds } = await claim(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'alive',
+      minIdleMs: 50,
+      count: 10,
+    });
     expect(deletedIds).toEqual([]);
     expect(entries.map((e) => e.id)).toEqual(ids);
     expect(entries.map((e) => e.deliveryCount)).toEqual([2, 2, 2]);
-    expect(entries.map((e) => JSON.parse(e.fields?.event ?? 'null') as unknown)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(entries.map((e) => JSON.parse(e.fields?.event ?? 'null') as unknown)).toEqual([
+      { i: 0 },
+      { i: 1 },
+      { i: 2 },
+    ]);
     expect(await owners(stream)).toEqual(ids.map((id) => [id, 'alive']));
   });
 
@@ -47,7 +73,13 @@ describe.each([
     const { stream, ids } = await pendingWithDeadConsumer('claim-del', 3);
     await kit.redis.xdel(stream, ids[1] as string);
     await sleep(60);
-    const { entries, deletedIds } = await claim(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 50, count: 10 });
+    const { entries, deletedIds } = await claim(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'alive',
+      minIdleMs: 50,
+      count: 10,
+    });
     expect(deletedIds).toEqual([ids[1]]);
     expect(entries.map((e) => e.id)).toEqual([ids[0], ids[2]]);
     expect(entries.every((e) => e.fields !== null)).toBe(true);
@@ -58,7 +90,14 @@ describe.each([
     await sleep(60);
     const first = await claim(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 50, count: 4 });
     expect(first.entries.map((e) => e.id)).toEqual(ids.slice(0, 4));
-    const second = await claim(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 50, count: 4, start: first.cursor });
+    const second = await claim(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'alive',
+      minIdleMs: 50,
+      count: 4,
+      start: first.cursor,
+    });
     expect(second.entries.map((e) => e.id)).toEqual(ids.slice(4));
     expect(second.cursor).toBe('0-0');
   });
@@ -75,7 +114,13 @@ describe('claimIdle cursor', () => {
     expect(firstPage[1]).toEqual([]);
     expect(firstPage[0]).not.toBe('0-0');
 
-    const { entries, deletedIds } = await claimIdle(kit.redis, { stream, group: 'g', consumer: 'alive', minIdleMs: 300, count: 3 });
+    const { entries, deletedIds } = await claimIdle(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'alive',
+      minIdleMs: 300,
+      count: 3,
+    });
     expect(deletedIds).toEqual([]);
     expect(entries.map((e) => e.id)).toEqual(ids.slice(30));
     expect(entries.map((e) => e.deliveryCount)).toEqual([2, 2, 2]);
@@ -95,11 +140,17 @@ describe('redeliver and hold', () => {
     await sleep(80);
     expect(await hold(kit.redis, { ...target, minIdleMs: 50 }, ids.slice(0, 2))).toBe(2);
     const rows = (await kit.redis.xpending(stream, 'g', '-', '+', 10)) as Array<[string, string, number, number]>;
-    expect(rows.map(([, , idle, count]) => [idle < 50, count])).toEqual([[true, 2], [true, 2]]);
+    expect(rows.map(([, , idle, count]) => [idle < 50, count])).toEqual([
+      [true, 2],
+      [true, 2],
+    ]);
     // An entry another consumer has just taken (idle below minIdleMs) is left with it.
     await kit.redis.xclaim(stream, 'g', 'other', 0, ids[0] as string, 'JUSTID');
     expect(await hold(kit.redis, { ...target, minIdleMs: 1000 }, ids.slice(0, 1))).toBe(0);
-    expect(await owners(stream)).toEqual([[ids[0], 'other'], [ids[1], 'dead']]);
+    expect(await owners(stream)).toEqual([
+      [ids[0], 'other'],
+      [ids[1], 'dead'],
+    ]);
   });
 });
 
@@ -115,7 +166,9 @@ describe('removeGoneConsumers', () => {
     expect(await consumers(stream)).toEqual(['dead', 'live', 'me', 'restarted-1']);
 
     // 'dead' still holds two entries: it stays, its entries are not dropped with it.
-    expect(await removeGoneConsumers(kit.redis, { stream, group: 'g', idleMs: 100, keep: 'me' })).toEqual(['restarted-1']);
+    expect(await removeGoneConsumers(kit.redis, { stream, group: 'g', idleMs: 100, keep: 'me' })).toEqual([
+      'restarted-1',
+    ]);
     expect(await consumers(stream)).toEqual(['dead', 'live', 'me']);
     expect(((await kit.redis.xpending(stream, 'g')) as [number])[0]).toBe(2);
 

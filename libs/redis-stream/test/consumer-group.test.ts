@@ -74,7 +74,10 @@ describe('consumer groups after FLUSHALL (private redis-server)', () => {
     expect(await ensureGroup(redis, stream, 'g')).toBe('created');
     await publish(redis, stream, { after: 'recreate' });
     const entries = await read(reader, { stream, group: 'g', consumer: 'c', count: 10, blockMs: 100 });
-    expect(entries.map((e) => e.fields?.event)).toEqual([JSON.stringify({ during: 'outage' }), JSON.stringify({ after: 'recreate' })]);
+    expect(entries.map((e) => e.fields?.event)).toEqual([
+      JSON.stringify({ during: 'outage' }),
+      JSON.stringify({ after: 'recreate' }),
+    ]);
   });
 
   it('wraps errors other than BUSYGROUP in StreamError with a cause', async () => {
@@ -95,7 +98,21 @@ describe('claimIdle on a server without XAUTOCLAIM', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-noautoclaim-'));
     const child: ChildProcess = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--rename-command', 'XAUTOCLAIM', 'XAUTOCLAIM_DISABLED'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--rename-command',
+        'XAUTOCLAIM',
+        'XAUTOCLAIM_DISABLED',
+      ],
       { stdio: 'ignore' },
     );
     cleanups.push(() => {

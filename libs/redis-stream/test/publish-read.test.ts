@@ -20,8 +20,9 @@ afterEach(async () => {
   await kit.close();
 });
 
-const pendingCount = async (stream: string, group: string) => Number(((await kit.redis.xpending(stream, group)) as unknown[])[0]);
-const events = (entries: StreamEntry[]) => entries.map((e) => (e.fields?.event === undefined ? null : (JSON.parse(e.fields.event) as unknown)));
+const pendingCount = async (stream: string, group: string) => Number((await kit.redis.xpending(stream, group))[0]);
+const events = (entries: StreamEntry[]) =>
+  entries.map((e) => (e.fields?.event === undefined ? null : (JSON.parse(e.fields.event) as unknown)));
 
 describe('publish, read, ack', () => {
   it('publish adds one entry, a batch of 5 adds 5, read returns their raw fields, ack lowers pending', async () => {
@@ -33,7 +34,11 @@ describe('publish, read, ack', () => {
     expect(id).toMatch(/^\d+-\d+$/);
     expect(await kit.redis.xlen(stream)).toBe(1);
 
-    const batch = await publishBatch(kit.redis, stream, [1, 2, 3, 4, 5].map((n) => ({ n })));
+    const batch = await publishBatch(
+      kit.redis,
+      stream,
+      [1, 2, 3, 4, 5].map((n) => ({ n })),
+    );
     expect(batch.failed).toEqual([]);
     expect(batch.published.map((p) => p.index)).toEqual([0, 1, 2, 3, 4]);
     expect(await kit.redis.xlen(stream)).toBe(6);
@@ -44,7 +49,14 @@ describe('publish, read, ack', () => {
     expect(events(entries)).toEqual([0, 1, 2, 3, 4, 5].map((n) => ({ n })));
     expect(await pendingCount(stream, 'g')).toBe(6);
 
-    expect(await ack(kit.redis, stream, 'g', entries.slice(0, 4).map((e) => e.id))).toBe(4);
+    expect(
+      await ack(
+        kit.redis,
+        stream,
+        'g',
+        entries.slice(0, 4).map((e) => e.id),
+      ),
+    ).toBe(4);
     expect(await pendingCount(stream, 'g')).toBe(2);
     expect(await ack(kit.redis, stream, 'g', [])).toBe(0);
   });
@@ -140,7 +152,11 @@ describe('readOwnPending', () => {
   it('pages through the consumer’s own pending entries with delivery counts, keeping deleted ones in place', async () => {
     const stream = kit.key('own');
     await ensureGroup(kit.redis, stream, 'g');
-    const { published } = await publishBatch(kit.redis, stream, [1, 2, 3, 4, 5].map((n) => ({ n })));
+    const { published } = await publishBatch(
+      kit.redis,
+      stream,
+      [1, 2, 3, 4, 5].map((n) => ({ n })),
+    );
     const ids = published.map((p) => p.id);
     const reader = kit.client();
     await read(reader, { stream, group: 'g', consumer: 'mine', count: 3, blockMs: 100 });
@@ -153,10 +169,22 @@ describe('readOwnPending', () => {
     expect(page1[0]?.deliveryCount).toBeGreaterThanOrEqual(1);
     expect(page1[1]).toMatchObject({ id: ids[1], fields: null });
 
-    const page2 = await readOwnPending(kit.redis, { stream, group: 'g', consumer: 'mine', count: 2, after: page1.at(-1)?.id });
+    const page2 = await readOwnPending(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'mine',
+      count: 2,
+      after: page1.at(-1)?.id,
+    });
     expect(page2.map((e) => e.id)).toEqual([ids[2]]);
     expect(page2[0]?.deliveryCount).toBeGreaterThanOrEqual(1);
-    const page3 = await readOwnPending(kit.redis, { stream, group: 'g', consumer: 'mine', count: 2, after: page2.at(-1)?.id });
+    const page3 = await readOwnPending(kit.redis, {
+      stream,
+      group: 'g',
+      consumer: 'mine',
+      count: 2,
+      after: page2.at(-1)?.id,
+    });
     expect(page3).toEqual([]);
   });
 });

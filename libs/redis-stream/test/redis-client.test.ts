@@ -53,7 +53,9 @@ describe('createRedisClient', () => {
   });
 
   it('backs off 100 ms doubling, capped at 3 s, and never gives up', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 100, 10_000].map(reconnectDelayMs)).toEqual([100, 200, 400, 800, 1600, 3000, 3000, 3000, 3000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 100, 10_000].map(reconnectDelayMs)).toEqual([
+      100, 200, 400, 800, 1600, 3000, 3000, 3000, 3000,
+    ]);
   });
 
   it('connects lazily, on first use', async () => {
@@ -76,7 +78,9 @@ describe('createRedisClient', () => {
   });
 
   it('auto-pipelines only when asked, and concurrent publishes on such a client all land', async () => {
-    expect(track(createRedisClient({ url: testRedisUrl(), profile: 'request' })).options.enableAutoPipelining).toBe(false);
+    expect(track(createRedisClient({ url: testRedisUrl(), profile: 'request' })).options.enableAutoPipelining).toBe(
+      false,
+    );
     const stream = uniqueKey('auto-pipeline');
     const redis = track(createRedisClient({ url: testRedisUrl(), profile: 'request', autoPipelining: true }));
     expect(redis.options.enableAutoPipelining).toBe(true);
@@ -159,7 +163,9 @@ describe('outages', () => {
     const error = await publish(redis, 'events', { a: 1 }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(StreamUnavailableError);
     expect((error as Error).message).toMatch(/OOM/);
-    await expect(publishBatch(redis, 'events', [{ a: 1 }, { a: 2 }], { atomic: true })).rejects.toBeInstanceOf(StreamUnavailableError);
+    await expect(publishBatch(redis, 'events', [{ a: 1 }, { a: 2 }], { atomic: true })).rejects.toBeInstanceOf(
+      StreamUnavailableError,
+    );
     await expect(publishBatch(redis, 'events', [{ a: 1 }, { a: 2 }])).rejects.toBeInstanceOf(StreamUnavailableError);
   });
 });
@@ -172,7 +178,9 @@ describe('logging', () => {
     const redis = track(createRedisClient({ url: server.url, profile: 'worker', logger, name: 'log-test' }));
     await redis.connect();
     await server.stop();
-    await waitFor(() => text().includes('redis reconnecting') && text().includes('redis connection error'), { timeoutMs: 10_000 });
+    await waitFor(() => text().includes('redis reconnecting') && text().includes('redis connection error'), {
+      timeoutMs: 10_000,
+    });
     await server.start();
     await waitFor(() => redis.status === 'ready', { timeoutMs: 10_000 });
 
@@ -183,7 +191,13 @@ describe('logging', () => {
     await redis.quit();
 
     const messages = lines.map((line) => JSON.parse(line).msg as string);
-    for (const expected of ['redis connected', 'redis ready', 'redis connection error', 'redis connection closed', 'redis reconnecting']) {
+    for (const expected of [
+      'redis connected',
+      'redis ready',
+      'redis connection error',
+      'redis connection closed',
+      'redis reconnecting',
+    ]) {
       expect(messages).toContain(expected);
     }
     expect(lines.some((line) => line.includes(`127.0.0.1:${server.port}`))).toBe(true);

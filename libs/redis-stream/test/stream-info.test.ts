@@ -35,7 +35,11 @@ describe('streamInfo', () => {
     const stream = kit.key('info');
     await ensureGroup(kit.redis, stream, 'busy');
     await ensureGroup(kit.redis, stream, 'idle');
-    const { published } = await publishBatch(kit.redis, stream, [1, 2, 3, 4].map((n) => ({ n })));
+    const { published } = await publishBatch(
+      kit.redis,
+      stream,
+      [1, 2, 3, 4].map((n) => ({ n })),
+    );
     const reader = kit.client();
     const entries = await read(reader, { stream, group: 'busy', consumer: 'c1', count: 3, blockMs: 1 });
     await ack(kit.redis, stream, 'busy', [entries[0]?.id as string]);
@@ -54,7 +58,11 @@ describe('deliveryCounts', () => {
   it('reads per-id delivery counts from XPENDING, which grow with each delivery and survive the reader', async () => {
     const stream = kit.key('counts');
     await ensureGroup(kit.redis, stream, 'g');
-    const { published } = await publishBatch(kit.redis, stream, [1, 2, 3].map((n) => ({ n })));
+    const { published } = await publishBatch(
+      kit.redis,
+      stream,
+      [1, 2, 3].map((n) => ({ n })),
+    );
     const ids = published.map((p) => p.id);
     const reader = kit.client();
     await read(reader, { stream, group: 'g', consumer: 'c', count: 2, blockMs: 1 });
@@ -100,7 +108,9 @@ describe('error classification', () => {
     expect(isRedisUnavailableError(new AggregateError([refused]))).toBe(true);
     expect(isRedisUnavailableError(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
     expect(isRedisUnavailableError(new Error('wrapped', { cause: refused }))).toBe(true);
-    expect(isRedisUnavailableError(replyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
+    expect(
+      isRedisUnavailableError(replyError('WRONGTYPE Operation against a key holding the wrong kind of value')),
+    ).toBe(false);
     expect(isRedisUnavailableError(replyError('NOGROUP No such key'))).toBe(false);
     expect(isNoGroupError(new StreamError('read failed', { cause: replyError('NOGROUP No such key') }))).toBe(true);
   });

@@ -3,7 +3,7 @@ import { testRedisUrl, uniqueKey } from '@sluice/test-support';
 import type { StreamLogger } from '../src/index.js';
 
 /** A logger that keeps every line in memory, serialised the way a JSON logger would write it. */
-export function memoryLogger(): { logger: StreamLogger; lines: string[]; text(): string } {
+export function memoryLogger(): { logger: StreamLogger; lines: string[]; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (obj: object, msg: string) => {
     lines.push(JSON.stringify({ level, ...obj, msg }));

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ack, compareStreamIds, ensureGroup, nextStreamId, publish, publishBatch, read, trimAcknowledged } from '../src/index.js';
+import {
+  ack,
+  compareStreamIds,
+  ensureGroup,
+  nextStreamId,
+  publish,
+  publishBatch,
+  read,
+  trimAcknowledged,
+} from '../src/index.js';
 import { sharedRedisKit, type SharedRedisKit } from './stream-test-kit.js';
 
 let kit: SharedRedisKit;
@@ -27,7 +36,9 @@ type PendingRow = [id: string, consumer: string, idle: number, count: number];
 /** For each group: its pending ids and its last-delivered-id, straight from Redis. */
 async function groupState(stream: string, groups: string[]) {
   const info = (await kit.redis.xinfo('GROUPS', stream)) as unknown[][];
-  const lastDelivered = new Map(info.map((flat) => [String(flat[1]), String(flat[flat.indexOf('last-delivered-id') + 1])]));
+  const lastDelivered = new Map(
+    info.map((flat) => [String(flat[1]), String(flat[flat.indexOf('last-delivered-id') + 1])]),
+  );
   return Promise.all(
     groups.map(async (group) => ({
       group,
@@ -53,14 +64,29 @@ describe('trimAcknowledged', () => {
     for (let round = 0; round < 60; round++) {
       const action = rand();
       if (action < 0.35) {
-        const { published: added } = await publishBatch(kit.redis, stream, Array.from({ length: 1 + Math.floor(rand() * 8) }, () => ({ round })));
+        const { published: added } = await publishBatch(
+          kit.redis,
+          stream,
+          Array.from({ length: 1 + Math.floor(rand() * 8) }, () => ({ round })),
+        );
         published.push(...added.map((p) => p.id));
       } else if (action < 0.7) {
-        await read(reader, { stream, group: pick(groups), consumer: pick(consumers), count: 1 + Math.floor(rand() * 6), blockMs: 1 });
+        await read(reader, {
+          stream,
+          group: pick(groups),
+          consumer: pick(consumers),
+          count: 1 + Math.floor(rand() * 6),
+          blockMs: 1,
+        });
       } else {
         const group = pick(groups);
         const pending = ((await kit.redis.xpending(stream, group, '-', '+', 1000)) as PendingRow[]).map(([id]) => id);
-        await ack(kit.redis, stream, group, pending.filter(() => rand() < 0.6));
+        await ack(
+          kit.redis,
+          stream,
+          group,
+          pending.filter(() => rand() < 0.6),
+        );
       }
       if (rand() < 0.5) continue;
 
@@ -80,7 +106,9 @@ describe('trimAcknowledged', () => {
       const oldestNeeded = before
         .map(({ pending, lastDelivered }) => pending[0] ?? nextStreamId(lastDelivered))
         .sort(compareStreamIds)[0] as string;
-      expect(remaining, `seed ${seed}, round ${round}`).toEqual(published.filter((id) => compareStreamIds(id, oldestNeeded) >= 0));
+      expect(remaining, `seed ${seed}, round ${round}`).toEqual(
+        published.filter((id) => compareStreamIds(id, oldestNeeded) >= 0),
+      );
       expect(remainingSet.size).toBe(remaining.length);
     }
 
@@ -111,12 +139,26 @@ describe('trimAcknowledged', () => {
     const stream = kit.key('trim-lag');
     await ensureGroup(kit.redis, stream, 'fast');
     await ensureGroup(kit.redis, stream, 'slow');
-    const { published } = await publishBatch(kit.redis, stream, [1, 2, 3, 4].map((n) => ({ n })));
+    const { published } = await publishBatch(
+      kit.redis,
+      stream,
+      [1, 2, 3, 4].map((n) => ({ n })),
+    );
     const reader = kit.client();
     const fast = await read(reader, { stream, group: 'fast', consumer: 'c', count: 10, blockMs: 1 });
-    await ack(kit.redis, stream, 'fast', fast.map((e) => e.id));
+    await ack(
+      kit.redis,
+      stream,
+      'fast',
+      fast.map((e) => e.id),
+    );
     const slow = await read(reader, { stream, group: 'slow', consumer: 'c', count: 2, blockMs: 1 });
-    await ack(kit.redis, stream, 'slow', slow.map((e) => e.id));
+    await ack(
+      kit.redis,
+      stream,
+      'slow',
+      slow.map((e) => e.id),
+    );
     expect(await trimAcknowledged(kit.redis, stream)).toBe(2);
     expect((await kit.redis.xrange(stream, '-', '+')).map(([id]) => id)).toEqual(published.slice(2).map((p) => p.id));
   });

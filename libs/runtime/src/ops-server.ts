@@ -51,14 +51,26 @@ async function probe(check: HealthCheck): Promise<{ status: number; type: string
   return { status: result.ok ? 200 : 503, type: 'application/json', body };
 }
 
-async function respond(options: OpsServerOptions, url: string): Promise<{ status: number; type: string; body: string }> {
+async function respond(
+  options: OpsServerOptions,
+  url: string,
+): Promise<{ status: number; type: string; body: string }> {
   const path = url.split('?')[0];
   try {
-    if (path === '/metrics') return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
+    if (path === '/metrics')
+      return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
     if (path === '/healthz') return await probe(options.live);
     if (path === '/readyz') return await probe(options.ready);
-    return { status: 404, type: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'Not found' } }) };
+    return {
+      status: 404,
+      type: 'application/json',
+      body: JSON.stringify({ error: { code: 'not_found', message: 'Not found' } }),
+    };
   } catch (err) {
-    return { status: 500, type: 'application/json', body: JSON.stringify({ error: { code: 'internal', message: (err as Error).message } }) };
+    return {
+      status: 500,
+      type: 'application/json',
+      body: JSON.stringify({ error: { code: 'internal', message: (err as Error).message } }),
+    };
   }
 }

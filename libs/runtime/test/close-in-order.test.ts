@@ -8,7 +8,12 @@ describe('closeInOrder', () => {
     const logger = { info: () => {}, error: (obj: object) => errors.push(obj) };
     await closeInOrder(logger, [
       ['a', () => ran.push('a')],
-      ['b', async () => { throw new Error('boom'); }],
+      [
+        'b',
+        async () => {
+          throw new Error('boom');
+        },
+      ],
       ['c', async () => ran.push('c')],
     ]);
     expect(ran).toEqual(['a', 'c']);

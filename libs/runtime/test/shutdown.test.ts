@@ -28,7 +28,13 @@ describe('handleShutdown', () => {
 
   it('exits 1 when close outlives the deadline', async () => {
     const codes: number[] = [];
-    const begin = handleShutdown({ logger, signals: [], timeoutMs: 20, exit: (code) => codes.push(code), close: () => new Promise(() => {}) });
+    const begin = handleShutdown({
+      logger,
+      signals: [],
+      timeoutMs: 20,
+      exit: (code) => codes.push(code),
+      close: () => new Promise(() => {}),
+    });
     void begin('test');
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(codes).toEqual([1]);

@@ -5,3 +5,4 @@ export { freePort } from './free-port.js';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 export { spawnApp, type SpawnedApp } from './spawn-app.js';
+export { captureLogs, type CapturedLogs } from './capture-logs.js';

@@ -15,7 +15,10 @@ export interface SpawnedApp {
 
 /** Starts `node <script>` with `env` added to this process's environment. */
 export function spawnApp(script: string, env: Record<string, string>): SpawnedApp {
-  const proc = spawn(process.execPath, [script], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

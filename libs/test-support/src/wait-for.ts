@@ -9,7 +9,10 @@ export interface WaitForOptions {
 }
 
 /** Polls `check` until it returns a value other than `undefined`/`false`, and returns it; throws after the timeout. */
-export async function waitFor<T>(check: () => T | Promise<T>, options: WaitForOptions = {}): Promise<Exclude<T, false | undefined>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let lastError: unknown;
   for (;;) {

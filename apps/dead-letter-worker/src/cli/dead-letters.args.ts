@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 /** What the CLI can do to the failed set. */
-export type DeadLettersCommand = 'list' | 'retry' | 'purge';
+type DeadLettersCommand = 'list' | 'retry' | 'purge';
 
 /** The CLI's arguments, validated. */
 export interface DeadLettersArgs {
@@ -76,7 +76,8 @@ export function parseDeadLettersArgs(argv: readonly string[], now: Date = new Da
     pageSize: parsePageSize(values['page-size']),
   };
   if (values.type !== undefined) {
-    if (!EVENT_TYPE.test(values.type)) throw new UsageError(`Invalid --type "${values.type}": expected an event type (letters, digits, . _ : -)`);
+    if (!EVENT_TYPE.test(values.type))
+      throw new UsageError(`Invalid --type "${values.type}": expected an event type (letters, digits, . _ : -)`);
     args.type = values.type;
   }
   if (values.since !== undefined) args.since = parseSince(values.since, now);
@@ -86,7 +87,8 @@ export function parseDeadLettersArgs(argv: readonly string[], now: Date = new Da
 function parsePageSize(value: string | undefined): number {
   if (value === undefined) return 100;
   const size = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(size >= 1 && size <= 1000)) throw new UsageError(`Invalid --page-size "${value}": expected a whole number from 1 to 1000`);
+  if (!(size >= 1 && size <= 1000))
+    throw new UsageError(`Invalid --page-size "${value}": expected a whole number from 1 to 1000`);
   return size;
 }
 
@@ -96,7 +98,9 @@ export function parseSince(value: string, now: Date): Date {
   if (age) return new Date(now.getTime() - Number(age[1]) * (UNIT_MS[age[2] as string] as number));
   const time = ISO_TIME.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(time)) {
-    throw new UsageError(`Invalid --since "${value}": expected an ISO 8601 time (2026-11-22T10:00:00Z) or an age like 30m, 12h, 7d`);
+    throw new UsageError(
+      `Invalid --since "${value}": expected an ISO 8601 time (2026-11-22T10:00:00Z) or an age like 30m, 12h, 7d`,
+    );
   }
   return new Date(time);
 }

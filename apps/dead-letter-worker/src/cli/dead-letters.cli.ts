@@ -48,7 +48,10 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo): Pro
   redis.on('error', () => {
     // Reported by the command that fails.
   });
-  const queue = new Queue(config.DEAD_LETTER_QUEUE, { connection: redis, prefix: config.BULLMQ_PREFIX });
+  const queue = new Queue<Partial<DeadLetterData> | undefined>(config.DEAD_LETTER_QUEUE, {
+    connection: redis,
+    prefix: config.BULLMQ_PREFIX,
+  });
   queue.on('error', () => {});
   try {
     return await runCommand(queue, args, io);
@@ -61,10 +64,18 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo): Pro
   }
 }
 
-async function runCommand(queue: Queue, args: DeadLettersArgs, io: CliIo): Promise<number> {
+async function runCommand(
+  queue: Queue<Partial<DeadLetterData> | undefined>,
+  args: DeadLettersArgs,
+  io: CliIo,
+): Promise<number> {
   const filter = { type: args.type, since: args.since };
-  const describe = [args.type && `type ${args.type}`, args.since && `failed since ${args.since.toISOString()}`].filter(Boolean).join(', ');
-  io.stderr(`Scanning failed jobs of queue ${queue.name}${describe ? ` (${describe})` : ''}, ${args.pageSize} per page`);
+  const describe = [args.type && `type ${args.type}`, args.since && `failed since ${args.since.toISOString()}`]
+    .filter(Boolean)
+    .join(', ');
+  io.stderr(
+    `Scanning failed jobs of queue ${queue.name}${describe ? ` (${describe})` : ''}, ${args.pageSize} per page`,
+  );
 
   const ids: string[] = [];
   for await (const page of scanFailedJobs(queue, filter, args.pageSize)) {
@@ -108,12 +119,18 @@ async function act(queue: Queue, args: DeadLettersArgs, ids: readonly string[], 
     }
     io.stderr(`${verb} ${done}/${ids.length}`);
   }
-  const notes = [skipped && `${skipped} skipped (no longer failed)`, errors && `${errors} error(s)`].filter(Boolean).join(', ');
+  const notes = [skipped && `${skipped} skipped (no longer failed)`, errors && `${errors} error(s)`]
+    .filter(Boolean)
+    .join(', ');
   io.stdout(`${verb} ${done} job(s)${notes ? `; ${notes}` : ''}`);
   return errors > 0 ? 1 : 0;
 }
 
-async function actOn(queue: Queue, command: DeadLettersArgs['command'], id: string): Promise<'done' | 'skipped' | Error> {
+async function actOn(
+  queue: Queue,
+  command: DeadLettersArgs['command'],
+  id: string,
+): Promise<'done' | 'skipped' | Error> {
   try {
     const job = await queue.getJob(id);
     // Someone else (Bull Board, another run) may have retried or removed it since the scan.
@@ -131,7 +148,14 @@ async function actOn(queue: Queue, command: DeadLettersArgs['command'], id: stri
 }
 
 /** One line per job: id, type, event id, attempts, failure time, reason (last, as it is free text). */
-export function formatJob(job: Job<DeadLetterData>): string {
+function formatJob(job: Job<DeadLetterData>): string {
   const reason = (job.failedReason ?? '').replace(/\s+/g, ' ').trim();
-  return [job.id, jobType(job), job.data?.eventId ?? '-', `attempts=${job.attemptsMade}`, new Date(failedAt(job)).toISOString(), reason].join('\t');
+  return [
+    job.id,
+    jobType(job),
+    job.data?.eventId ?? '-',
+    `attempts=${job.attemptsMade}`,
+    new Date(failedAt(job)).toISOString(),
+    reason,
+  ].join('\t');
 }

@@ -35,7 +35,11 @@ export function jobType(job: Job<Partial<DeadLetterData> | undefined>): string {
  * head, which shifts later pages down; ids already seen are skipped, so nothing is reported twice. Because the set
  * is ordered by failure time, a `since` scan stops at the first page that reaches older jobs.
  */
-export async function* scanFailedJobs(queue: Queue, filter: FailedJobFilter, pageSize: number): AsyncGenerator<FailedJobPage> {
+export async function* scanFailedJobs(
+  queue: Queue<Partial<DeadLetterData> | undefined>,
+  filter: FailedJobFilter,
+  pageSize: number,
+): AsyncGenerator<FailedJobPage> {
   const seen = new Set<string>();
   const since = filter.since?.getTime();
   for (let start = 0; ; start += pageSize) {

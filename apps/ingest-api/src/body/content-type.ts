@@ -5,18 +5,27 @@ import { ApiError } from '../api-error.js';
  * Anything else is a 415: a body in another charset or gzipped would otherwise be misread rather than refused.
  */
 export function assertJsonContentType(contentType: string | undefined, contentEncoding: string | undefined): void {
-  if (contentEncoding !== undefined && contentEncoding.trim() !== '' && contentEncoding.trim().toLowerCase() !== 'identity') {
+  if (
+    contentEncoding !== undefined &&
+    contentEncoding.trim() !== '' &&
+    contentEncoding.trim().toLowerCase() !== 'identity'
+  ) {
     throw unsupported('Content-Encoding is not supported; send the JSON body uncompressed');
   }
-  if (contentType === undefined || contentType.trim() === '') throw unsupported('Content-Type must be application/json');
+  if (contentType === undefined || contentType.trim() === '')
+    throw unsupported('Content-Type must be application/json');
   const [mediaType = '', ...params] = contentType.split(';');
   if (mediaType.trim().toLowerCase() !== 'application/json') throw unsupported('Content-Type must be application/json');
   for (const param of params) {
     const eq = param.indexOf('=');
     const name = (eq < 0 ? param : param.slice(0, eq)).trim().toLowerCase();
     if (name !== 'charset') continue;
-    const value = (eq < 0 ? '' : param.slice(eq + 1)).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
-    if (value !== 'utf-8' && value !== 'utf8') throw unsupported('the JSON body must be UTF-8 (charset=utf-8 or no charset)');
+    const value = (eq < 0 ? '' : param.slice(eq + 1))
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (value !== 'utf-8' && value !== 'utf8')
+      throw unsupported('the JSON body must be UTF-8 (charset=utf-8 or no charset)');
   }
 }
 

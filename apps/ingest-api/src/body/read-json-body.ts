@@ -48,7 +48,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError(400, 'validation_failed', 'the body must be a JSON object', {
-      details: [{ path: '', reason: `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }],
+      details: [
+        {
+          path: '',
+          reason: `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+        },
+      ],
     });
   }
   return { value: value as JsonBody, bytes: raw.length };
@@ -64,7 +69,9 @@ function tooLarge(limitBytes: number): ApiError {
 function readError(err: unknown, limitBytes: number): ApiError {
   const type = (err as { type?: unknown }).type;
   if (type === 'entity.too.large') return tooLarge(limitBytes);
-  if (type === 'request.size.invalid') return new ApiError(400, 'invalid_body', 'the body is shorter or longer than its Content-Length');
-  if (type === 'request.aborted') return new ApiError(400, 'request_aborted', 'the client aborted the request', { cause: err });
+  if (type === 'request.size.invalid')
+    return new ApiError(400, 'invalid_body', 'the body is shorter or longer than its Content-Length');
+  if (type === 'request.aborted')
+    return new ApiError(400, 'request_aborted', 'the client aborted the request', { cause: err });
   return new ApiError(400, 'invalid_body', 'the body could not be read', { cause: err });
 }

@@ -30,6 +30,6 @@ export function basicAuthMiddleware(options: BasicAuthOptions): Middleware<AppSt
     if (colon < 0 || !userOk || !passwordOk) {
       throw new ApiError(401, 'unauthorized', 'admin credentials required', { headers: challenge });
     }
-    return next();
+    await next();
   };
 }

@@ -23,12 +23,17 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): Middleware<App
   return async (ctx, next) => {
     const path = ctx.path;
     const guarded = path === prefix || path.startsWith(`${prefix}/`);
-    if (!guarded || options.isPublic(ctx.method, path)) return next();
+    if (!guarded || options.isPublic(ctx.method, path)) return void (await next());
     const header = ctx.get('authorization');
     const match = /^Bearer +(\S+) *$/i.exec(header);
-    if (!match?.[1]) throw unauthorized(header === '' ? 'an API key is required (Authorization: Bearer <key>)' : 'malformed Authorization header (expected Bearer <key>)');
+    if (!match?.[1])
+      throw unauthorized(
+        header === ''
+          ? 'an API key is required (Authorization: Bearer <key>)'
+          : 'malformed Authorization header (expected Bearer <key>)',
+      );
     if (!matches(match[1])) throw unauthorized('invalid API key');
-    return next();
+    await next();
   };
 }
 

@@ -32,9 +32,9 @@ export function bullBoardMiddleware(options: BullBoardOptions): Middleware<AppSt
   });
   const board = serverAdapter.registerPlugin() as unknown as Middleware<AppState>;
   const auth = basicAuthMiddleware({ user: options.user, password: options.password, realm: 'sluice-admin' });
-  return (ctx, next) => {
+  return async (ctx, next) => {
     const path = ctx.path;
-    if (path !== BOARD_PATH && !path.startsWith(`${BOARD_PATH}/`)) return next();
-    return auth(ctx, () => board(ctx, next));
+    if (path !== BOARD_PATH && !path.startsWith(`${BOARD_PATH}/`)) return void (await next());
+    await auth(ctx, async () => void (await board(ctx, next)));
   };
 }

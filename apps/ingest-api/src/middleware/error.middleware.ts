@@ -23,7 +23,7 @@ export function errorMiddleware(): Middleware<AppState> {
 }
 
 /** Classifies anything thrown: our own errors as they are, outages as 503, Koa's exposable HTTP errors by status, the rest 500. */
-export function toApiError(err: unknown): ApiError {
+function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (isRedisUnavailableError(err)) return unavailable('Redis', err);
   const status = (err as { status?: unknown } | null)?.status;
@@ -42,7 +42,10 @@ function bareStatusError(ctx: AppContext): ApiError {
 }
 
 function codeForStatus(status: number): string {
-  return (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return (STATUS_CODES[status] ?? 'error')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
 }
 
 function respondWithError(ctx: AppContext, error: ApiError, thrown: unknown): void {

@@ -53,7 +53,8 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
     const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
     const result = await publishBatch(redis, stream, events, { atomic: true });
     // Validated events always serialise; if one ever did not, the atomic batch sent nothing: a bug, not the client's.
-    if (result.failed.length > 0) throw new Error(`atomic batch not sent: ${result.failed[0]?.reason ?? 'unknown reason'}`);
+    if (result.failed.length > 0)
+      throw new Error(`atomic batch not sent: ${result.failed[0]?.reason ?? 'unknown reason'}`);
     metrics.eventsAccepted.inc({ endpoint: 'batch' }, events.length);
     ctx.status = 202;
     ctx.body = { status: 'accepted', event_ids: events.map((event) => event.event_id) };

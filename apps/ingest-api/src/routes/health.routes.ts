@@ -39,7 +39,10 @@ export function registerHealthRoutes(router: Router<AppState>, deps: HealthRoute
       return;
     }
     const failing = [...(report.redis.ok ? [] : ['Redis']), ...(report.postgres.ok ? [] : ['Postgres'])];
-    deps.logger.warn({ redis: report.redis.reason, postgres: report.postgres.reason }, `health check failed: ${failing.join(' and ')}`);
+    deps.logger.warn(
+      { redis: report.redis.reason, postgres: report.postgres.reason },
+      `health check failed: ${failing.join(' and ')}`,
+    );
     ctx.state.failure = { code: 'service_unavailable' };
     ctx.status = 503;
     ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));

@@ -23,7 +23,8 @@ export function registerSessionRoutes(router: Router<AppState>, deps: SessionRou
   router.get('/api/v1/sessions/:session_id', async (ctx) => {
     const sessionId = validateSessionId(ctx.params.session_id ?? '');
     const row = await findSessionById(db, sessionId).catch(translateDbError);
-    if (!row) throw new ApiError(404, 'session_not_found', 'no such session (its session.start may not be processed yet)');
+    if (!row)
+      throw new ApiError(404, 'session_not_found', 'no such session (its session.start may not be processed yet)');
     ctx.body = {
       session_id: row.session_id,
       source: row.source,
@@ -42,9 +43,14 @@ export function registerSessionRoutes(router: Router<AppState>, deps: SessionRou
     const row = await saveTranscript(db, sessionId, transcript).catch(translateDbError);
     if (!row) {
       // Not a 404: the session.start that creates it may still be in the stream, so the same request can succeed soon.
-      throw new ApiError(409, 'session_not_created', 'the session does not exist yet; retry once its session.start is processed', {
-        headers: { 'Retry-After': String(SESSION_PENDING_RETRY_AFTER_SECONDS) },
-      });
+      throw new ApiError(
+        409,
+        'session_not_created',
+        'the session does not exist yet; retry once its session.start is processed',
+        {
+          headers: { 'Retry-After': String(SESSION_PENDING_RETRY_AFTER_SECONDS) },
+        },
+      );
     }
     ctx.status = 201;
     ctx.body = { status: 'stored', session_id: row.session_id, updated_at: row.updated_at.toISOString() };

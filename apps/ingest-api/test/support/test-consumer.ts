@@ -21,12 +21,23 @@ export async function startTestConsumer(options: { redisUrl: string; stream: str
   let stopping = false;
   const loop = (async () => {
     while (!stopping) {
-      const entries = await read(redis, { stream: options.stream, group, consumer: 'test-1', count: 100, blockMs: 100 });
+      const entries = await read(redis, {
+        stream: options.stream,
+        group,
+        consumer: 'test-1',
+        count: 100,
+        blockMs: 100,
+      });
       if (entries.length === 0) continue;
       const outcomes = await processEntries({ db: options.db, handlers }, entries);
       const failed = outcomes.find((outcome) => outcome.status !== 'processed' && outcome.status !== 'duplicate');
       if (failed) throw new Error(`test consumer: an event failed: ${JSON.stringify(failed)}`);
-      await ack(redis, options.stream, group, entries.map((entry) => entry.id));
+      await ack(
+        redis,
+        options.stream,
+        group,
+        entries.map((entry) => entry.id),
+      );
     }
   })();
   return {

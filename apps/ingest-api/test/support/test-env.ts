@@ -1,6 +1,12 @@
 import { createDb, migrateToLatest } from '@sluice/db';
-import { captureLogs, type CapturedLogs } from '@sluice/logger';
-import { createTestDatabase, testRedisUrl, uniqueKey, type TestDatabase } from '@sluice/test-support';
+import {
+  type CapturedLogs,
+  captureLogs,
+  createTestDatabase,
+  type TestDatabase,
+  testRedisUrl,
+  uniqueKey,
+} from '@sluice/test-support';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Koa from 'koa';
@@ -99,13 +105,22 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
 }
 
 /** Asserts the contract's error body shape and returns it. */
-export function expectErrorBody(body: unknown, requestId?: string): { error: { code: string; message: string; details?: unknown[] }; request_id: string } {
+export function expectErrorBody(
+  body: unknown,
+  requestId?: string,
+): { error: { code: string; message: string; details?: unknown[] }; request_id: string } {
   const shaped = body as { error?: { code?: unknown; message?: unknown; details?: unknown }; request_id?: unknown };
-  if (typeof shaped?.error?.code !== 'string' || typeof shaped.error.message !== 'string' || typeof shaped.request_id !== 'string') {
+  if (
+    typeof shaped?.error?.code !== 'string' ||
+    typeof shaped.error.message !== 'string' ||
+    typeof shaped.request_id !== 'string'
+  ) {
     throw new Error(`not the contract's error body: ${JSON.stringify(body)}`);
   }
-  if (shaped.error.details !== undefined && !Array.isArray(shaped.error.details)) throw new Error('details is not an array');
-  if (requestId !== undefined && shaped.request_id !== requestId) throw new Error(`request_id ${String(shaped.request_id)} is not ${requestId}`);
+  if (shaped.error.details !== undefined && !Array.isArray(shaped.error.details))
+    throw new Error('details is not an array');
+  if (requestId !== undefined && shaped.request_id !== requestId)
+    throw new Error(`request_id ${String(shaped.request_id)} is not ${requestId}`);
   const keys = Object.keys(shaped.error).filter((key) => !['code', 'message', 'details'].includes(key));
   if (keys.length > 0) throw new Error(`unexpected error fields: ${keys.join(', ')}`);
   return body as { error: { code: string; message: string; details?: unknown[] }; request_id: string };

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from './create-logger.js';
+import { createLogger, type Logger } from '@sluice/logger';
 
 /** A logger whose lines are kept in memory, for tests that assert on what was logged (and what never was). */
 export interface CapturedLogs {

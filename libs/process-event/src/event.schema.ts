@@ -17,21 +17,26 @@ const requiredString = (what: string) =>
 
 /** 1-128 characters (code points) that Postgres `text` can store. */
 const boundedText = (what: string) =>
-  requiredString(what).check((ctx) => {
-    const length = codePointLength(ctx.value);
-    const reason =
-      length === 0
-        ? 'must not be empty'
-        : length > MAX_TEXT
-          ? `must be at most ${MAX_TEXT} characters`
-          : unstorableTextReason(ctx.value);
-    if (reason) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
-  });
+  requiredString(what)
+    .check((ctx) => {
+      const length = codePointLength(ctx.value);
+      const reason =
+        length === 0
+          ? 'must not be empty'
+          : length > MAX_TEXT
+            ? `must be at most ${MAX_TEXT} characters`
+            : unstorableTextReason(ctx.value);
+      if (reason) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
+    })
+    // The checks above are code, which JSON Schema cannot see; say the bounds for the API docs (both count code points).
+    .meta({ minLength: 1, maxLength: MAX_TEXT });
 
-const dateTime = requiredString('an RFC 3339 date-time').check((ctx) => {
-  const reason = dateTimeIssue(ctx.value);
-  if (reason) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
-});
+const dateTime = requiredString('an RFC 3339 date-time')
+  .check((ctx) => {
+    const reason = dateTimeIssue(ctx.value);
+    if (reason) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
+  })
+  .meta({ format: 'date-time' });
 
 const eventType = requiredString(`1-${MAX_TEXT} letters, digits and . _ : -`).regex(EVENT_TYPE, {
   error: `must be 1-${MAX_TEXT} characters of letters, digits and . _ : -`,

@@ -274,4 +274,13 @@ describe('eventInputJsonSchema', () => {
     expect(schema.properties.payload?.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);
   });
+
+  it('states the bounds and formats that the hand-written checks enforce', () => {
+    const { properties } = eventInputJsonSchema() as { properties: Record<string, Record<string, unknown>> };
+    for (const field of ['source', 'session_id']) {
+      expect(properties[field]).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
+    }
+    expect(properties.timestamp).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(properties.event_id).toMatchObject({ type: 'string', format: 'uuid' });
+  });
 });

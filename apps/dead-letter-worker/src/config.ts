@@ -5,6 +5,8 @@ const schema = z.object({
   ...commonFields,
   DEAD_LETTER_ATTEMPTS: intField(5, 1),
   METRICS_PORT: intField(undefined, 0, 65535),
+  // How often dead letters that reached the queue but not the archive (Postgres was down) are archived.
+  ARCHIVE_RECONCILE_MS: intField(60_000, 100),
 });
 
 /** The dead-letter worker's configuration, parsed once from the environment. */

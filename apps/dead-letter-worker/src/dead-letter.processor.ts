@@ -1,4 +1,4 @@
-import type { Database, Kysely } from '@sluice/db';
+import { recordDeadLetterAction, setDeadLetterState, type Database, type Kysely } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import { processEntries, type HandlerRegistry, type RawEntry } from '@sluice/process-event';
@@ -62,6 +62,7 @@ export function createDeadLetterProcessor(
       deps.metrics?.completed.inc({ status: outcome.status });
       logger.info({ status: outcome.status }, 'Dead letter processed');
       await appendJobLog(job, `attempt ${attempt}: ${outcome.status}`, logger);
+      await archiveState(deps, job, 'resolved', logger);
       return { status: outcome.status, eventId: outcome.eventId ?? '', eventType: outcome.eventType ?? '' };
     }
     if (outcome?.status === 'stalled') {
@@ -89,8 +90,32 @@ export function createDeadLetterProcessor(
       failure.final ? 'Dead letter failed for good' : 'Dead letter failed; will retry',
     );
     await appendJobLog(job, failure.logLine, logger);
+    // A redriven dead letter that fails for good again is `failed` again in the archive.
+    if (failure.final) await archiveState(deps, job, 'failed', logger);
     throw failure.thrown;
   };
+}
+
+/** Keeps the archive row in step with the job; the job's outcome stands even when Postgres cannot take the update. */
+async function archiveState(
+  deps: DeadLetterProcessorDeps,
+  job: DeadLetterJob,
+  state: 'resolved' | 'failed',
+  logger: Logger,
+) {
+  const jobId = String(job.id);
+  try {
+    if (state === 'failed') await setDeadLetterState(deps.db, jobId, 'failed');
+    else
+      await recordDeadLetterAction(deps.db, [jobId], 'resolved', {
+        at: new Date().toISOString(),
+        action: 'resolve',
+        via: 'worker',
+        by: 'dead-letter-worker',
+      });
+  } catch (err) {
+    logger.warn({ err, state }, 'Could not update the dead letter in the archive');
+  }
 }
 
 /** Adds a line to the job's log (Bull Board's "Logs" tab). A log that cannot be written must not change the outcome. */

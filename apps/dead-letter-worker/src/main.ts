@@ -1,10 +1,12 @@
 import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
+import type { DeadLetterData } from '@sluice/dead-letter';
 import { createLogger } from '@sluice/logger';
 import { createHandlerRegistry } from '@sluice/process-event';
 import { closeInOrder, handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { startArchiveUpkeep } from './archive-upkeep.js';
 import { loadConfig } from './config.js';
 import { createDeadLetterProcessor } from './dead-letter.processor.js';
 import { createDeadLetterWorker } from './dead-letter.worker.js';
@@ -29,7 +31,10 @@ const opsRedis = new Redis(config.REDIS_URL, {
 });
 opsRedis.on('error', (err: Error) => logger.debug({ err }, 'Ops Redis connection error'));
 
-const queue = new Queue(config.DEAD_LETTER_QUEUE, { connection: opsRedis, prefix: config.BULLMQ_PREFIX });
+const queue = new Queue<Partial<DeadLetterData> | undefined>(config.DEAD_LETTER_QUEUE, {
+  connection: opsRedis,
+  prefix: config.BULLMQ_PREFIX,
+});
 queue.on('error', (err) => logger.debug({ err }, 'Metrics queue error'));
 const metrics = createWorkerMetrics({ queue });
 const handlers = createHandlerRegistry();
@@ -49,12 +54,14 @@ const worker = createDeadLetterWorker({
 });
 
 let ops: OpsServer | undefined;
+let upkeep: { stop(): void } | undefined;
 
 /** Closes everything in order, each step on its own so one failure does not leave the rest open (BullMQ's rule). */
 async function close(): Promise<void> {
   await closeInOrder(logger, [
     // First, so the jobs in hand finish (or fail and are recorded) before the connections go.
     ['worker', () => worker.close()],
+    ['archive upkeep', async () => upkeep?.stop()],
     ['ops server', async () => ops?.close()],
     ['queue', () => queue.close()],
     ['database', () => db.destroy()],
@@ -78,6 +85,7 @@ try {
     });
   }
   await worker.waitUntilReady();
+  upkeep = startArchiveUpkeep({ queue, db, logger, intervalMs: config.ARCHIVE_RECONCILE_MS });
   logger.info(
     {
       queue: config.DEAD_LETTER_QUEUE,

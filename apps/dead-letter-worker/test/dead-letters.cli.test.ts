@@ -78,7 +78,7 @@ describe('dead-letters CLI', () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const code = await runDeadLettersCli(argv, {
-      env: { REDIS_URL: testRedisUrl(), DEAD_LETTER_QUEUE: queueName, BULLMQ_PREFIX: PREFIX },
+      env: { REDIS_URL: testRedisUrl(), DATABASE_URL: testDb.url, DEAD_LETTER_QUEUE: queueName, BULLMQ_PREFIX: PREFIX },
       stdout: (line) => stdout.push(line),
       stderr: (line) => stderr.push(line),
     });
@@ -213,7 +213,7 @@ describe('dead-letters CLI', () => {
     const result = await cli(...argv);
     expect(result.code).toBe(2);
     expect(result.stderr[0]).toMatch(message);
-    expect(result.stderr[1]).toMatch(/^Usage: npm run dead-letters -- <list\|retry\|purge>/);
+    expect(result.stderr[1]).toMatch(/^Usage: npm run dead-letters -- <list\|retry\|purge\|search>/);
     expect(result.stdout).toEqual([]);
   });
 
@@ -227,7 +227,13 @@ describe('dead-letters CLI', () => {
 
   it('runs as the built command', async () => {
     await failedJobs(1, 0);
-    const env = { ...process.env, REDIS_URL: testRedisUrl(), DEAD_LETTER_QUEUE: queueName, BULLMQ_PREFIX: PREFIX };
+    const env = {
+      ...process.env,
+      REDIS_URL: testRedisUrl(),
+      DATABASE_URL: testDb.url,
+      DEAD_LETTER_QUEUE: queueName,
+      BULLMQ_PREFIX: PREFIX,
+    };
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'list'], { env });
     expect(stdout.trim().split('\n').at(-1)).toBe('2 failed job(s)');
     const failed = await promisify(execFile)(process.execPath, [CLI, 'purge', '--since', 'soon'], { env }).catch(

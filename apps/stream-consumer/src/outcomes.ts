@@ -1,6 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Database, Kysely } from '@sluice/db';
-import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
+import { archiveDeadLetters } from '@sluice/db';
+import {
+  deadLetterJobId,
+  deadLetterJobName,
+  deadLetterJobOptions,
+  toArchiveRow,
+  type DeadLetterData,
+} from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import {
   processEntries,
@@ -9,7 +16,16 @@ import {
   type HandlerRegistry,
   type PreparedEntries,
 } from '@sluice/process-event';
-import { ack, deliveryCounts, hold, type StreamEntry } from '@sluice/redis-stream';
+import {
+  ack,
+  clearRetries,
+  deliveryCounts,
+  hold,
+  noteRetries,
+  noteStall,
+  type RetryNote,
+  type StreamEntry,
+} from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
@@ -185,6 +201,8 @@ export class Outcomes {
   ): Promise<Array<{ entry: StreamEntry; cause: Error }>> {
     const { metrics, logger } = this.#deps;
     const done: string[] = [];
+    // The index entries to drop with the ack: the events are no longer in the stream's care.
+    const doneEventIds: string[] = [];
     const lost: string[] = [];
     const failures: Failure[] = [];
     const stalled: Array<{ entry: StreamEntry; cause: Error }> = [];
@@ -198,6 +216,7 @@ export class Outcomes {
       else if (outcome.status === 'failed') return void failures.push({ entry, outcome });
       else if (outcome.status === 'stalled') return void stalled.push({ entry, cause: outcome.cause });
       done.push(entry.id);
+      if (outcome.status !== 'lost' && outcome.eventId !== undefined) doneEventIds.push(outcome.eventId);
     });
     metrics.count('processed', processed);
     metrics.count('duplicates', duplicates);
@@ -205,13 +224,16 @@ export class Outcomes {
       metrics.count('lost', lost.length);
       logger.warn({ ids: lost }, 'Entries were deleted while pending; acking them, nothing is left to process');
     }
-    if (failures.length > 0) done.push(...(await this.#fail(failures)));
-    await this.#ack(done);
+    for (const { entry, outcome } of failures.length > 0 ? await this.#fail(failures) : []) {
+      done.push(entry.id);
+      if (outcome.eventId !== undefined) doneEventIds.push(outcome.eventId);
+    }
+    await this.#ack(done, doneEventIds);
     return stalled;
   }
 
-  /** Data faults and exhausted code faults become dead letters (their ids returned, to ack); the rest wait for a retry. */
-  async #fail(failures: Failure[]): Promise<string[]> {
+  /** Data faults and exhausted code faults become dead letters (returned once queued, to ack); the rest wait for a retry. */
+  async #fail(failures: Failure[]): Promise<Failure[]> {
     const { redis, logger, metrics, options } = this.#deps;
     let counts: Map<string, number>;
     try {
@@ -231,7 +253,7 @@ export class Outcomes {
       return [];
     }
     const letters: Array<Failure & { deliveryCount: number }> = [];
-    const retries: string[] = [];
+    const retries: Array<{ entryId: string; note: RetryNote }> = [];
     const now = Date.now();
     for (const failure of failures) {
       const { entry, outcome } = failure;
@@ -242,16 +264,30 @@ export class Outcomes {
       if (outcome.verdict === 'data' || deliveryCount >= options.maxDeliveries)
         letters.push({ ...failure, deliveryCount });
       else {
-        this.#retryAt.set(entry.id, now + options.retryDelayMs * deliveryCount);
+        const dueAt = now + options.retryDelayMs * deliveryCount;
+        this.#retryAt.set(entry.id, dueAt);
         if (!this.#firstFailedAt.has(entry.id)) this.#firstFailedAt.set(entry.id, new Date(now).toISOString());
-        retries.push(entry.id);
+        retries.push({
+          entryId: entry.id,
+          note: { error: outcome.error.message, dueAt: new Date(dueAt).toISOString() },
+        });
       }
     }
     if (retries.length > 0) {
       const error = failures.find(({ outcome }) => outcome.verdict === 'code')?.outcome.error;
       logger.warn(
-        { ids: retries.slice(0, 20), count: retries.length, maxDeliveries: options.maxDeliveries, error: brief(error) },
+        {
+          ids: retries.slice(0, 20).map((r) => r.entryId),
+          count: retries.length,
+          maxDeliveries: options.maxDeliveries,
+          error: brief(error),
+        },
         'Events failed (code fault); they will be delivered again',
+      );
+      // For look-ups ("retrying"); the note outlives the retry delay by CLAIM_MIN_IDLE_MS, then expires by itself.
+      const ttlMs = options.retryDelayMs * options.maxDeliveries + options.claimMinIdleMs;
+      await noteRetries(redis, options.stream, retries, ttlMs).catch((err: unknown) =>
+        logger.debug({ error: brief(err) }, 'Could not note the retries'),
       );
     }
     return letters.length > 0 ? this.#deadLetter(letters) : [];
@@ -262,27 +298,34 @@ export class Outcomes {
    * id, so adding the same entry again (a crash between this and the XACK re-delivers it) is a no-op in BullMQ. If the
    * add fails, nothing is acked: the entries stay pending and come back.
    */
-  async #deadLetter(letters: Array<Failure & { deliveryCount: number }>): Promise<string[]> {
-    const { queue, logger, metrics, options } = this.#deps;
+  async #deadLetter(letters: Array<Failure & { deliveryCount: number }>): Promise<Failure[]> {
+    const { queue, db, logger, metrics, options } = this.#deps;
     const now = new Date().toISOString();
     const jobOptions = deadLetterJobOptions(options.deadLetterAttempts);
     const ids = letters.map(({ entry }) => entry.id);
+    const jobs = letters.map((letter) => {
+      const data = this.#deadLetterData(letter, now);
+      const jobId = deadLetterJobId(options.stream, letter.entry.id);
+      return { name: deadLetterJobName(data), data, opts: { ...jobOptions, jobId } };
+    });
     try {
-      await queue.addBulk(
-        letters.map((letter) => {
-          const data = this.#deadLetterData(letter, now);
-          return {
-            name: deadLetterJobName(data),
-            data,
-            opts: { ...jobOptions, jobId: deadLetterJobId(options.stream, letter.entry.id) },
-          };
-        }),
-      );
+      await queue.addBulk(jobs);
     } catch (err) {
       metrics.count('errors', 1, 'redis');
       logger.error({ error: brief(err), ids }, 'Could not add dead-letter jobs; leaving the entries pending');
       return [];
     }
+    // The archive row follows the job, never the other way round: if Postgres cannot take it now, the dead-letter
+    // worker adds it from the queue later, so the entries are acked either way.
+    await archiveDeadLetters(
+      db,
+      jobs.map(({ opts, data }) => toArchiveRow(opts.jobId, data)),
+    ).catch((err: unknown) =>
+      logger.warn(
+        { error: brief(err), ids },
+        'Could not archive the dead letters now; the dead-letter worker will add them',
+      ),
+    );
     metrics.count('deadLettered', letters.length);
     this.forget(ids);
     const listed = letters.slice(0, 20).map(({ entry, outcome, deliveryCount }) => ({
@@ -293,7 +336,7 @@ export class Outcomes {
       error: outcome.error.message,
     }));
     logger.warn({ count: letters.length, entries: listed }, 'Dead-lettered entries');
-    return ids;
+    return letters;
   }
 
   /** The job data: the raw fields (even when not JSON), where the entry was, and why it failed. */
@@ -322,12 +365,19 @@ export class Outcomes {
     };
   }
 
-  /** One XACK for the batch. A failure only means the entries are delivered again: duplicates, never loss. */
-  async #ack(ids: string[]): Promise<void> {
+  /**
+   * One XACK for the batch, which also drops the events from the stream's index. A failure only means the entries
+   * are delivered again: duplicates, never loss.
+   */
+  async #ack(ids: string[], eventIds: string[]): Promise<void> {
     if (ids.length === 0) return;
     const { redis, logger, metrics, options } = this.#deps;
     try {
-      await ack(redis, options.stream, options.group, ids);
+      await ack(redis, options.stream, options.group, ids, eventIds);
+      if (this.#firstFailedAt.size > 0) {
+        const retried = ids.filter((id) => this.#firstFailedAt.has(id));
+        await clearRetries(redis, options.stream, retried).catch(() => undefined);
+      }
       this.forget(ids);
     } catch (err) {
       metrics.count('errors', 1, 'redis');
@@ -353,6 +403,21 @@ export class Outcomes {
     if (previous) this.#deps.metrics.stalled(previous.reason, false);
     this.#stall = { cause, reason, since };
     this.#deps.metrics.stalled(reason, true);
+    this.#noteStall();
+  }
+
+  /** Publishes the stall for look-ups ("stalled", with its cause), or withdraws it; the note expires by itself. */
+  #noteStall(): void {
+    const { redis, logger, options } = this.#deps;
+    const stall = this.#stall;
+    const note = stall && {
+      cause: stall.cause.message,
+      reason: stall.reason,
+      since: new Date(stall.since).toISOString(),
+    };
+    void noteStall(redis, options.stream, options.consumer, note, options.claimMinIdleMs).catch((err: unknown) =>
+      logger.debug({ error: brief(err) }, 'Could not publish the stall'),
+    );
   }
 
   /** The periodic error line: what the sink said, and for how long nothing has moved. */
@@ -376,6 +441,7 @@ export class Outcomes {
     if (this.#stalledBatches > 0 || !stall) return;
     this.#stall = undefined;
     this.#deps.metrics.stalled(stall.reason, false);
+    this.#noteStall();
     this.#deps.logger.info(
       { reason: stall.reason, stalledForMs: Date.now() - stall.since },
       'Sink fault cleared: the consumer is moving again',
@@ -399,6 +465,7 @@ export class Outcomes {
         await hold(redis, target, ids).catch((err: unknown) =>
           logger.debug({ error: brief(err) }, 'Could not refresh held entries'),
         );
+        this.#noteStall();
       }
       await sleep(Math.min(left, refreshEveryMs), signal);
     }

@@ -1,5 +1,5 @@
 import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
-import type { Database } from '@sluice/db';
+import { findDeadLetterByEventId, type Database } from '@sluice/db';
 import { createHandlerRegistry, PermanentError, type HandlerRegistry } from '@sluice/process-event';
 import { createTestDatabase, testRedisUrl, uniqueKey, waitFor, type TestDatabase } from '@sluice/test-support';
 import { Redis } from 'ioredis';
@@ -100,6 +100,20 @@ describe('stream consumer: failures', () => {
     });
     expect(job.data.error.stack).toContain('PermanentError');
     await waitFor(async () => (await pendingCount(redis, names.stream, names.group)) === 0, { what: 'the ack' });
+    // The archive row follows the job, with the payload decoded for search.
+    const archived = await findDeadLetterByEventId(db, String(event.event_id));
+    expect(archived).toMatchObject({
+      job_id: job.id,
+      entry_id: entryId,
+      stream: names.stream,
+      event_type: 'test.reject',
+      verdict: 'data',
+      state: 'failed',
+      payload: event.payload,
+      fields: { event: JSON.stringify(event) },
+      error_message: 'rejected by the test handler',
+      delivery_count: 1,
+    });
     expect(
       await db.selectFrom('events').select('event_id').where('event_id', '=', String(event.event_id)).execute(),
     ).toHaveLength(0);

@@ -41,11 +41,43 @@ export interface TranscriptTable {
   updated_at: Generated<Date>;
 }
 
+/** What was done to a dead letter, by whom, and how: one element of `dead_letters.history`. */
+export interface DeadLetterHistoryEntry {
+  at: string;
+  action: 'redrive' | 'purge' | 'resolve';
+  via: 'cli' | 'board' | 'api' | 'worker';
+  by: string;
+}
+
+/** The states of an archived dead letter. */
+export type DeadLetterState = 'failed' | 'redriven' | 'resolved' | 'purged';
+
+/** `dead_letters`: the archive of every dead letter, keyed by its BullMQ job id. */
+export interface DeadLetterTable {
+  job_id: string;
+  event_id: string | null;
+  event_type: string | null;
+  stream: string;
+  entry_id: string;
+  fields: Jsonb<Record<string, string>>;
+  payload: ColumnType<JsonObject | null, JsonObject | string | null | undefined, JsonObject | string | null>;
+  verdict: 'data' | 'code';
+  error_message: string;
+  error_stack: string | null;
+  delivery_count: number;
+  dead_lettered_at: Timestamp;
+  state: ColumnType<DeadLetterState, DeadLetterState | undefined, DeadLetterState>;
+  resolved_at: NullableTimestamp;
+  history: ColumnType<DeadLetterHistoryEntry[], string | undefined, string>;
+  data: Jsonb<JsonObject>;
+}
+
 /** The Kysely database type. */
 export interface Database {
   events: EventTable;
   sessions: SessionTable;
   transcripts: TranscriptTable;
+  dead_letters: DeadLetterTable;
 }
 
 /** A stored event. */
@@ -56,3 +88,7 @@ export type NewEventRow = Insertable<EventTable>;
 export type SessionRow = Selectable<SessionTable>;
 /** A stored transcript. */
 export type TranscriptRow = Selectable<TranscriptTable>;
+/** An archived dead letter. */
+export type DeadLetterRow = Selectable<DeadLetterTable>;
+/** A dead letter as archived. */
+export type NewDeadLetterRow = Insertable<DeadLetterTable>;

@@ -16,3 +16,14 @@ export {
 export { findTranscript, saveTranscript } from './transcript.repository.js';
 // Re-exported so packages built on this one use the same Kysely without depending on it themselves.
 export { sql, type Kysely, type Transaction } from 'kysely';
+export {
+  archiveDeadLetters,
+  archivedJobIds,
+  findDeadLetterByEventId,
+  InvalidCursorError,
+  recordDeadLetterAction,
+  searchDeadLetters,
+  setDeadLetterState,
+  type DeadLetterFilter,
+  type DeadLetterPage,
+} from './dead-letter.repository.js';

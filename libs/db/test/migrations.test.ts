@@ -26,12 +26,12 @@ afterAll(async () => {
 describe('migrations', () => {
   it('create the contract tables and columns, and a second run changes nothing', async () => {
     const first = await migrateToLatest(db);
-    expect(first.map((r) => r.status)).toEqual(['Success', 'Success']);
+    expect(first.map((r) => r.status)).toEqual(['Success', 'Success', 'Success']);
     expect(await migrateToLatest(db)).toEqual([]);
 
     const columns = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>`
       select table_name, column_name, data_type, is_nullable from information_schema.columns
-      where table_schema = 'public' and table_name in ('events', 'sessions', 'transcripts')
+      where table_schema = 'public' and table_name in ('events', 'sessions', 'transcripts', 'dead_letters')
       order by table_name, ordinal_position`.execute(db);
     const events = columns.rows
       .filter((c) => c.table_name === 'events')
@@ -58,6 +58,28 @@ describe('migrations', () => {
       'updated_at',
     ]);
     expect(columns.rows.some((c) => c.table_name === 'transcripts' && c.column_name === 'session_id')).toBe(true);
+    const deadLetters = columns.rows
+      .filter((c) => c.table_name === 'dead_letters')
+      .map((c) => [c.column_name, c.data_type]);
+    // The contract's columns, plus the decoded payload (searched with @>) and the whole job data (for redrives).
+    expect(deadLetters).toEqual([
+      ['job_id', 'text'],
+      ['event_id', 'text'],
+      ['event_type', 'text'],
+      ['stream', 'text'],
+      ['entry_id', 'text'],
+      ['fields', 'jsonb'],
+      ['payload', 'jsonb'],
+      ['verdict', 'text'],
+      ['error_message', 'text'],
+      ['error_stack', 'text'],
+      ['delivery_count', 'integer'],
+      ['dead_lettered_at', 'timestamp with time zone'],
+      ['state', 'text'],
+      ['resolved_at', 'timestamp with time zone'],
+      ['history', 'jsonb'],
+      ['data', 'jsonb'],
+    ]);
 
     const indexes = await sql<{
       indexname: string;

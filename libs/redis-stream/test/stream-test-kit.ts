@@ -23,6 +23,8 @@ export interface SharedRedisKit {
   key(label: string): string;
   /** Another client (for blocking reads), quit at `close()`. */
   client(): Redis;
+  /** Keys made by the code under test (derived from a {@link key}), deleted at `close()` too. */
+  track(...extra: string[]): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,9 @@ export function sharedRedisKit(): SharedRedisKit {
       const key = uniqueKey(label);
       keys.push(key);
       return key;
+    },
+    track(...extra) {
+      keys.push(...extra);
     },
     async close() {
       if (keys.length > 0) await redis.del(...keys);

@@ -1,9 +1,11 @@
 import { ConfigError, type Env } from '@sluice/config';
 import type { DeadLetterData } from '@sluice/dead-letter';
+import { createDb, type Database, type Kysely } from '@sluice/db';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { HELP, parseDeadLettersArgs, USAGE, UsageError, type DeadLettersArgs } from './dead-letters.args.js';
+import { recordCliAction, retryFromArchive, searchArchive } from './archive-commands.js';
 import { failedAt, jobType, scanFailedJobs } from './failed-jobs.js';
 
 /** Where the CLI reads its configuration and writes its output; the process's own in production, captured in tests. */
@@ -53,19 +55,27 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo): Pro
     prefix: config.BULLMQ_PREFIX,
   });
   queue.on('error', () => {});
+  // The archive (search, --from-archive, and the history of every retry and purge) is in Postgres; list needs none.
+  const db =
+    args.command === 'list' ? undefined : createDb({ url: config.DATABASE_URL, max: 2, onPoolError: () => {} });
   try {
-    return await runCommand(queue, args, io);
+    if (db && args.command === 'search') return await searchArchive(db, args, io);
+    if (db && args.fromArchive)
+      return await retryFromArchive(db, queue, { ...args, attempts: config.DEAD_LETTER_ATTEMPTS }, io);
+    return await runCommand(queue, db, args, io);
   } catch (err) {
     io.stderr(`dead-letters: ${(err as Error).message}`);
     return 1;
   } finally {
     await queue.close().catch(() => {});
+    await db?.destroy().catch(() => {});
     redis.disconnect();
   }
 }
 
 async function runCommand(
   queue: Queue<Partial<DeadLetterData> | undefined>,
+  db: Kysely<Database> | undefined,
   args: DeadLettersArgs,
   io: CliIo,
 ): Promise<number> {
@@ -97,12 +107,20 @@ async function runCommand(
   }
   // Oldest first: a session.start is redriven before the session.end that may depend on it.
   ids.reverse();
-  return act(queue, args, ids, io);
+  const { code, done } = await act(queue, args, ids, io);
+  const recorded = db ? await recordCliAction(db, done, args.command === 'retry' ? 'redrive' : 'purge', io) : true;
+  return recorded ? code : 1;
 }
 
 /** Retries or purges the collected jobs, a page at a time, each checked to be still failed when its turn comes. */
-async function act(queue: Queue, args: DeadLettersArgs, ids: readonly string[], io: CliIo): Promise<number> {
+async function act(
+  queue: Queue,
+  args: DeadLettersArgs,
+  ids: readonly string[],
+  io: CliIo,
+): Promise<{ code: number; done: string[] }> {
   const verb = args.command === 'retry' ? 'retried' : 'purged';
+  const doneIds: string[] = [];
   let done = 0;
   let skipped = 0;
   let errors = 0;
@@ -110,8 +128,10 @@ async function act(queue: Queue, args: DeadLettersArgs, ids: readonly string[], 
     const page = ids.slice(start, start + args.pageSize);
     const results = await Promise.all(page.map((id) => actOn(queue, args.command, id)));
     for (const [index, result] of results.entries()) {
-      if (result === 'done') done += 1;
-      else if (result === 'skipped') skipped += 1;
+      if (result === 'done') {
+        done += 1;
+        doneIds.push(page[index] as string);
+      } else if (result === 'skipped') skipped += 1;
       else {
         errors += 1;
         io.stderr(`could not ${args.command} job ${page[index]}: ${result.message}`);
@@ -123,7 +143,7 @@ async function act(queue: Queue, args: DeadLettersArgs, ids: readonly string[], 
     .filter(Boolean)
     .join(', ');
   io.stdout(`${verb} ${done} job(s)${notes ? `; ${notes}` : ''}`);
-  return errors > 0 ? 1 : 0;
+  return { code: errors > 0 ? 1 : 0, done: doneIds };
 }
 
 async function actOn(

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
 import { createLogger } from '@sluice/logger';
@@ -9,6 +8,7 @@ import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { createApp } from './create-app.js';
+import { createHttpServer } from './http-server.js';
 import { createRequestRedis } from './request-redis.js';
 
 // The composition root: every client is created here, handed down, and closed here.
@@ -49,9 +49,8 @@ if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
 }
 
 const app = createApp({ config, logger, redis, db, registry, ...(deadLetterQueue ? { deadLetterQueue } : {}) });
-const handle = app.callback();
-// Koa's handler settles every request itself (errors go through the app's error middleware), so nothing is awaited here.
-const server = http.createServer((req, res) => void handle(req, res));
+// Also answers what Node's HTTP parser refuses before Koa sees it with the contract's JSON error body.
+const server = createHttpServer(app, logger.child({ component: 'http' }));
 // Keep-alive sockets would hold server.close() open; http-terminator ends idle ones at once and busy ones after their response.
 const terminator = createHttpTerminator({ server, gracefulTerminationTimeout: 5000 });
 

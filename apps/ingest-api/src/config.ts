@@ -21,6 +21,8 @@ const schema = z
     MAX_BATCH_EVENTS: limitField(500, 1, 100_000),
     MAX_BATCH_BYTES: limitField(512 * KIB, 1, 256 * 1024 * KIB),
     MAX_TRANSCRIPT_BYTES: limitField(1024 * KIB, 1, 256 * 1024 * KIB),
+    // Unset: no limit, and no limiter on the ingest path at all.
+    RATE_LIMIT_EVENTS_PER_SECOND: intField(undefined, 1, 1_000_000),
   })
   .superRefine((config, ctx) => {
     // Half a credential pair would leave the board silently unmounted; say so at start-up instead.

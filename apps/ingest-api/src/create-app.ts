@@ -12,6 +12,7 @@ import { bearerAuthMiddleware } from './middleware/bearer-auth.middleware.js';
 import { BOARD_PATH, bullBoardMiddleware } from './middleware/bull-board.middleware.js';
 import { errorMiddleware } from './middleware/error.middleware.js';
 import { requestContextMiddleware } from './middleware/request-context.middleware.js';
+import { createEventRateLimit } from './rate-limit.js';
 import { registerEventRoutes } from './routes/events.routes.js';
 import { HEALTH_PATH, registerHealthRoutes } from './routes/health.routes.js';
 import { registerMetricsRoutes } from './routes/metrics.routes.js';
@@ -29,6 +30,7 @@ export interface AppDeps {
     | 'MAX_BATCH_EVENTS'
     | 'MAX_BATCH_BYTES'
     | 'MAX_TRANSCRIPT_BYTES'
+    | 'RATE_LIMIT_EVENTS_PER_SECOND'
   >;
   logger: Logger;
   /** A `request`-profile client (no offline queue, short command timeout), so a Redis outage is a quick 503. */
@@ -81,6 +83,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     maxEventBytes: config.MAX_EVENT_BYTES,
     maxBatchEvents: config.MAX_BATCH_EVENTS,
     maxBatchBytes: config.MAX_BATCH_BYTES,
+    // Counters beside the stream they guard: `<STREAM_KEY>:rate-limit:<client>`.
+    ...(config.RATE_LIMIT_EVENTS_PER_SECOND
+      ? {
+          rateLimit: createEventRateLimit({
+            redis,
+            eventsPerSecond: config.RATE_LIMIT_EVENTS_PER_SECOND,
+            keyPrefix: `${config.STREAM_KEY}:rate-limit`,
+          }),
+        }
+      : {}),
   });
   registerSessionRoutes(router, { db, maxTranscriptBytes: config.MAX_TRANSCRIPT_BYTES });
   registerMetricsRoutes(router, metrics.registry);

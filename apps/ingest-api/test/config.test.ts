@@ -27,6 +27,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_BATCH_EVENTS: '0' })).toThrowError(/^Invalid configuration: MAX_BATCH_EVENTS /);
   });
 
+  it('has no rate limit unless RATE_LIMIT_EVENTS_PER_SECOND is a whole number of at least 1', () => {
+    expect(loadConfig({}).RATE_LIMIT_EVENTS_PER_SECOND).toBeUndefined();
+    expect(loadConfig({ RATE_LIMIT_EVENTS_PER_SECOND: '' }).RATE_LIMIT_EVENTS_PER_SECOND).toBeUndefined();
+    expect(loadConfig({ RATE_LIMIT_EVENTS_PER_SECOND: '250' }).RATE_LIMIT_EVENTS_PER_SECOND).toBe(250);
+    for (const bad of ['0', '1.5', 'ten']) {
+      expect(() => loadConfig({ RATE_LIMIT_EVENTS_PER_SECOND: bad })).toThrowError(
+        /^Invalid configuration: RATE_LIMIT_EVENTS_PER_SECOND /,
+      );
+    }
+  });
+
   it('splits the API keys', () => {
     expect(loadConfig({ INGEST_API_KEYS: 'a, b,,c ' }).INGEST_API_KEYS).toEqual(['a', 'b', 'c']);
   });

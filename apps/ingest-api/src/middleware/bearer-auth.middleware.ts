@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { ApiError } from '../api-error.js';
 import type { AppState } from '../app-state.js';
-import { createSecretMatcher } from './secret-match.js';
+import { createSecretFinder } from './secret-match.js';
 
 /** Options for {@link bearerAuthMiddleware}. */
 export interface BearerAuthOptions {
@@ -15,10 +15,11 @@ export interface BearerAuthOptions {
 
 /**
  * `Authorization: Bearer <key>` for every route under the prefix, known or not (an unknown route answers 401 before
- * 404, so the API's shape is not probed without a key). Keys are compared in constant time.
+ * 404, so the API's shape is not probed without a key). Keys are compared in constant time; the request's
+ * `state.apiKeyId` says which one it was (the rate limit is per key).
  */
 export function bearerAuthMiddleware(options: BearerAuthOptions): Middleware<AppState> {
-  const matches = createSecretMatcher(options.keys);
+  const find = createSecretFinder(options.keys);
   const { prefix } = options;
   return async (ctx, next) => {
     const path = ctx.path;
@@ -32,7 +33,9 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): Middleware<App
           ? 'an API key is required (Authorization: Bearer <key>)'
           : 'malformed Authorization header (expected Bearer <key>)',
       );
-    if (!matches(match[1])) throw unauthorized('invalid API key');
+    const keyId = find(match[1]);
+    if (keyId === undefined) throw unauthorized('invalid API key');
+    ctx.state.apiKeyId = keyId;
     await next();
   };
 }

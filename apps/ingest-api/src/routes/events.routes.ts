@@ -9,6 +9,7 @@ import type { ApiMetrics } from '../api-metrics.js';
 import type { AppState } from '../app-state.js';
 import { readJsonBody } from '../body/read-json-body.js';
 import type { Db } from '../db-types.js';
+import { NO_RATE_LIMIT, type EventRateLimit } from '../rate-limit.js';
 import { validateBatch, validateEvent } from '../validate-events.js';
 import { translateDbError } from './db-errors.js';
 
@@ -21,6 +22,8 @@ export interface EventRoutesDeps {
   maxEventBytes: number;
   maxBatchEvents: number;
   maxBatchBytes: number;
+  /** Per-client events per second; none when RATE_LIMIT_EVENTS_PER_SECOND is unset. */
+  rateLimit?: EventRateLimit;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,11 +40,13 @@ function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
 export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesDeps): void {
   const { redis, db, stream, metrics } = deps;
   const batchLimits = { maxEvents: deps.maxBatchEvents, maxEventBytes: deps.maxEventBytes };
+  // Spent only once the request is valid, so a refused request uses no quota.
+  const rateLimit = deps.rateLimit ?? NO_RATE_LIMIT;
 
   router.post('/api/v1/events', async (ctx) => {
     const { value } = await readJsonBody(ctx.req, deps.maxEventBytes);
     const event = toStreamEvent(validateEvent(value), new Date().toISOString());
-    await publish(redis, stream, event);
+    await rateLimit.spend(ctx, 1, () => publish(redis, stream, event));
     metrics.eventsAccepted.inc({ endpoint: 'single' });
     ctx.status = 202;
     ctx.body = { status: 'accepted', event_id: event.event_id };
@@ -51,7 +56,9 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
     const { value, bytes } = await readJsonBody(ctx.req, deps.maxBatchBytes);
     const receivedAt = new Date().toISOString();
     const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
-    const result = await publishBatch(redis, stream, events, { atomic: true });
+    const result = await rateLimit.spend(ctx, events.length, () =>
+      publishBatch(redis, stream, events, { atomic: true }),
+    );
     // Validated events always serialise; if one ever did not, the atomic batch sent nothing: a bug, not the client's.
     if (result.failed.length > 0)
       throw new Error(`atomic batch not sent: ${result.failed[0]?.reason ?? 'unknown reason'}`);

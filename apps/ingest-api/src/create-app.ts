@@ -16,6 +16,7 @@ import { createEventRateLimit } from './rate-limit.js';
 import { registerEventRoutes } from './routes/events.routes.js';
 import { HEALTH_PATH, registerHealthRoutes } from './routes/health.routes.js';
 import { registerMetricsRoutes } from './routes/metrics.routes.js';
+import { OPENAPI_PATH, registerOpenApiRoutes } from './routes/openapi.routes.js';
 import { registerSessionRoutes } from './routes/sessions.routes.js';
 
 /** Everything the app uses, created (and closed) by whoever calls {@link createApp}: `main.ts`, or a test. */
@@ -60,7 +61,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(errorMiddleware());
   // 3. API keys, before any /api/v1 route (known or not) runs.
   if (config.INGEST_API_KEYS.length > 0) {
-    const isPublic = (method: string, path: string) => (method === 'GET' || method === 'HEAD') && path === HEALTH_PATH;
+    const isPublic = (method: string, path: string) =>
+      (method === 'GET' || method === 'HEAD') && (path === HEALTH_PATH || path === OPENAPI_PATH);
     app.use(bearerAuthMiddleware({ keys: config.INGEST_API_KEYS, prefix: '/api/v1', isPublic }));
   }
   // 4. Bull Board, with Basic auth in front of every one of its routes.
@@ -96,6 +98,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   });
   registerSessionRoutes(router, { db, maxTranscriptBytes: config.MAX_TRANSCRIPT_BYTES });
   registerMetricsRoutes(router, metrics.registry);
+  registerOpenApiRoutes(router);
   app.use(router.routes());
   // Sets 405 + Allow (and 501 for unknown methods); errorMiddleware gives them the JSON body.
   app.use(router.allowedMethods());

@@ -6,7 +6,8 @@ import type { JsonBody } from './body/read-json-body.js';
 // Taken from the event schema itself, so a session id in a URL follows exactly the rule a session_id in an event
 // does (1-128 characters Postgres can store), and a transcript exactly the rule of an event payload (a JSON object
 // jsonb stores faithfully). Built once, at import.
-const sessionIdSchema = eventInputSchema.shape.session_id.unwrap();
+/** A session id, in a URL or in an event: 1-128 characters Postgres can store. */
+export const sessionIdSchema = eventInputSchema.shape.session_id.unwrap();
 const transcriptSchema = eventInputSchema.shape.payload;
 
 /** Checks a `:session_id` URL parameter; throws a 400 when no session could ever have that id. */

@@ -2,7 +2,7 @@ export { adminDatabaseUrl, createTestDatabase, type TestDatabase } from './test-
 export { testRedisUrl, uniqueKey } from './redis-keys.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { freePort } from './free-port.js';
-export { startPrivateRedis, type PrivateRedis } from './private-redis.js';
+export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './private-redis.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
-export { spawnApp, type SpawnedApp } from './spawn-app.js';
+export { appEntry, spawnApp, type SpawnedApp } from './spawn-app.js';
 export { captureLogs, type CapturedLogs } from './capture-logs.js';

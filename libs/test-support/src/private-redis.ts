@@ -10,7 +10,9 @@ import { waitFor } from './wait-for.js';
 export interface PrivateRedis {
   port: number;
   url: string;
-  /** Starts it (again) on the same port; an empty server, like a restart without persistence. */
+  /** Its working folder (the AOF files live in `appendonlydir/` there). */
+  dir: string;
+  /** Starts it (again) on the same port: empty without `appendOnly`, with what its AOF holds with it. */
   start(): Promise<void>;
   /** Kills it (SIGKILL: an outage, not a clean shutdown). */
   stop(): Promise<void>;
@@ -18,8 +20,16 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-/** Starts a private redis-server; `password` puts `requirepass` on it. */
-export async function startPrivateRedis(options: { password?: string } = {}): Promise<PrivateRedis> {
+/** Options for {@link startPrivateRedis}. */
+export interface PrivateRedisOptions {
+  /** Puts `requirepass` on it. */
+  password?: string;
+  /** AOF with `appendfsync always`, so a restart (even after SIGKILL) keeps every write it answered. @defaultValue false */
+  appendOnly?: boolean;
+}
+
+/** Starts a private redis-server (no persistence unless `appendOnly`). */
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-'));
   let child: ChildProcess | undefined;
@@ -27,7 +37,10 @@ export async function startPrivateRedis(options: { password?: string } = {}): Pr
   const url = `redis://${auth}127.0.0.1:${port}`;
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const persistence = options.appendOnly
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir];
     if (options.password) args.push('--requirepass', options.password);
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitFor(
@@ -60,6 +73,7 @@ export async function startPrivateRedis(options: { password?: string } = {}): Pr
   return {
     port,
     url,
+    dir,
     start,
     stop,
     destroy: async () => {

@@ -17,6 +17,20 @@ describe('private servers', () => {
     }
   });
 
+  it('keeps what it answered across a kill -9 with appendOnly (appendfsync always)', async () => {
+    const server = await startPrivateRedis({ appendOnly: true });
+    try {
+      const client = new Redis(server.url, { maxRetriesPerRequest: null });
+      await client.set('kept', 'yes');
+      await server.stop();
+      await server.start();
+      expect(await client.get('kept')).toBe('yes');
+      client.disconnect();
+    } finally {
+      await server.destroy();
+    }
+  });
+
   it('starts and stops a private Postgres cluster', async () => {
     const server = await startPrivatePostgres();
     try {

@@ -1,0 +1,45 @@
+/** Every kind of fault the nemesis knows, in the order the summary lists them. */
+export const FAULT_KINDS = [
+  'consumer-kill',
+  'consumer-kill-rename',
+  'consumer-sigterm',
+  'consumer-replicas',
+  'dead-letter-worker-kill',
+  'redis-restart-aof',
+  'redis-restart-empty',
+  'xgroup-destroy',
+  'postgres-restart',
+  'postgres-read-only',
+  'postgres-lock',
+  'cluster-primary-kill',
+] as const;
+
+/** One kind of fault. */
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** What each kind does, for `--help` and the docs. */
+export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
+  'consumer-kill': 'kill -9 a stream consumer, restart it under the same CONSUMER_NAME',
+  'consumer-kill-rename': 'kill -9 a stream consumer, restart it under a new name (idle claims take over its entries)',
+  'consumer-sigterm': 'SIGTERM a stream consumer (must exit 0), restart it',
+  'consumer-replicas': 'two or three consumer replicas for a while, then the extra ones stopped with SIGTERM',
+  'dead-letter-worker-kill': 'kill -9 the dead-letter worker, restart it',
+  'redis-restart-aof': 'kill -9 Redis and restart it from its AOF (appendfsync always): nothing answered is lost',
+  'redis-restart-empty':
+    'Redis restarted empty (no persistence), only at a quiesced point: load paused, pipeline drained, dead letters checkpointed',
+  'xgroup-destroy': 'XGROUP DESTROY the consumer group under load',
+  'postgres-restart': 'Postgres stopped (immediate: connections cut) and started again',
+  'postgres-read-only': 'the database read-only (default_transaction_read_only, sessions cut), as after a failover',
+  'postgres-lock': 'an ACCESS EXCLUSIVE lock held on events past the consumer statement timeout',
+  'cluster-primary-kill': 'kill a Redis Cluster primary (a hook: Redis Cluster support is not built yet)',
+};
+
+/** Kinds that cannot run yet, with the reason the summary prints. */
+export const UNAVAILABLE_FAULTS: Readonly<Partial<Record<FaultKind, string>>> = {
+  'cluster-primary-kill': 'skipped: Redis Cluster support (REDIS_CLUSTER_NODES) is not built yet',
+};
+
+/** Whether `name` is a fault kind. */
+export function isFaultKind(name: string): name is FaultKind {
+  return (FAULT_KINDS as readonly string[]).includes(name);
+}

@@ -1,0 +1,74 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { GROUP, STREAM } from '../pipeline.js';
+import { listDeadLetters, readPipelineState, waitDrained } from '../pipeline-state.js';
+import type { Fault } from './fault.js';
+import { seconds, sleep } from './fault.js';
+
+const QUIESCE_TIMEOUT_MS = 60_000;
+
+/** kill -9 of Redis, restarted from its AOF (appendfsync always): everything Redis answered must still be there. */
+const redisRestartAof: Fault = {
+  kind: 'redis-restart-aof',
+  resources: ['redis'],
+  async run({ pipeline: { redis } }, fault) {
+    await redis.stop();
+    await sleep(fault.holdMs);
+    await redis.start();
+    return `kill -9 Redis, down ${seconds(fault.holdMs)}, restarted from its AOF (appendfsync always)`;
+  },
+};
+
+/**
+ * Redis restarted with nothing (no persistence). The promise allows this only where Redis holds nothing that is
+ * accepted and unfinished, so it runs at a quiesced point: everything else stopped (`world`), the load paused, the
+ * pipeline drained. The dead-letter queue lives in that Redis, so its jobs are checkpointed for the checker first.
+ */
+const redisRestartEmpty: Fault = {
+  kind: 'redis-restart-empty',
+  resources: ['world'],
+  async run({ pipeline, load, checkpoints }, fault) {
+    const { redis, commands, queue } = pipeline;
+    await load.pause();
+    try {
+      const state = await waitDrained(commands, queue, STREAM, GROUP, QUIESCE_TIMEOUT_MS);
+      if (state.pending > 0 || state.undelivered > 0 || state.deadLettersBusy > 0 || !state.groupExists)
+        return {
+          skipped: `the pipeline did not drain within ${seconds(QUIESCE_TIMEOUT_MS)}: ${JSON.stringify(state)}`,
+        };
+      const jobs = await listDeadLetters(queue);
+      checkpoints.push(jobs);
+      await redis.stop();
+      rmSync(path.join(redis.dir, 'appendonlydir'), { recursive: true, force: true });
+      await sleep(fault.holdMs);
+      await redis.start();
+      return `load paused, drained, ${jobs.length} dead letters checkpointed; kill -9 Redis, AOF removed, restarted empty after ${seconds(fault.holdMs)}`;
+    } finally {
+      load.resume();
+    }
+  },
+};
+
+/** XGROUP DESTROY under load: the consumers must re-create the group at 0 (duplicates, never gaps). */
+const xgroupDestroy: Fault = {
+  kind: 'xgroup-destroy',
+  resources: ['redis'],
+  async run({ pipeline: { commands, queue } }) {
+    const before = await readPipelineState(commands, queue, STREAM, GROUP);
+    const destroyed = Number(await commands.xgroup('DESTROY', STREAM, GROUP));
+    if (destroyed === 0) return { skipped: 'the group was not there' };
+    return `XGROUP DESTROY with ${before.pending} pending and ${before.undelivered} undelivered`;
+  },
+};
+
+/** A hook for when Redis Cluster support lands (REDIS_CLUSTER_NODES): kill a primary, let a replica take over. */
+const clusterPrimaryKill: Fault = {
+  kind: 'cluster-primary-kill',
+  resources: ['redis'],
+  async run() {
+    return { skipped: 'Redis Cluster support is not built yet' };
+  },
+};
+
+/** The Redis faults. */
+export const REDIS_FAULTS: readonly Fault[] = [redisRestartAof, redisRestartEmpty, xgroupDestroy, clusterPrimaryKill];

@@ -1,0 +1,92 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Where the pipeline stands: what the group still holds, what it has not delivered, and dead letters in the works. */
+export interface PipelineState {
+  groupExists: boolean;
+  /** Entries delivered and not acked (XPENDING). */
+  pending: number;
+  /** Entries in the stream after the group's last-delivered-id (all of the stream when the group is missing). */
+  undelivered: number;
+  /** The group's `lag` as XINFO GROUPS reports it (null when Redis cannot tell). */
+  lag: number | null;
+  /** Dead-letter jobs not settled yet (waiting, active, delayed, prioritized). */
+  deadLettersBusy: number;
+}
+
+/** A dead-letter job as the checker needs it. */
+export interface DeadLetterJob {
+  id: string;
+  name: string;
+  state: string;
+  data: unknown;
+}
+
+const BUSY_STATES = ['waiting', 'active', 'delayed', 'prioritized'] as const;
+const ALL_STATES = ['completed', 'failed', ...BUSY_STATES, 'waiting-children'] as const;
+
+/** Reads the group, the stream and the dead-letter queue. */
+export async function readPipelineState(
+  redis: Redis,
+  queue: Queue,
+  stream: string,
+  group: string,
+): Promise<PipelineState> {
+  const groups = (await redis.xinfo('GROUPS', stream).catch(() => [])) as unknown[][];
+  const info = groups
+    .map((flat): Record<string, unknown> => Object.fromEntries(pairs(flat)))
+    .find((g) => g.name === group);
+  const counts = await queue.getJobCounts(...BUSY_STATES);
+  const deadLettersBusy = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  if (!info) {
+    const length = await redis.xlen(stream);
+    return { groupExists: false, pending: 0, undelivered: length, lag: null, deadLettersBusy };
+  }
+  const after = String(info['last-delivered-id']);
+  const next = (await redis.xrange(stream, `(${after}`, '+', 'COUNT', 1000)).length;
+  const lag = info.lag === null || info.lag === undefined ? null : Number(info.lag);
+  return { groupExists: true, pending: Number(info.pending), undelivered: next, lag, deadLettersBusy };
+}
+
+/** Whether nothing is left to do: group there, nothing pending, nothing undelivered, no dead letter in the works. */
+function isDrained(state: PipelineState): boolean {
+  return state.groupExists && state.pending === 0 && state.undelivered === 0 && state.deadLettersBusy === 0;
+}
+
+/**
+ * Polls until the pipeline has been drained on two reads a second apart, or `timeoutMs` passes; resolves with the last
+ * state read either way.
+ */
+export async function waitDrained(
+  redis: Redis,
+  queue: Queue,
+  stream: string,
+  group: string,
+  timeoutMs: number,
+): Promise<PipelineState> {
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  for (;;) {
+    const state = await readPipelineState(redis, queue, stream, group);
+    streak = isDrained(state) ? streak + 1 : 0;
+    if (streak >= 2 || Date.now() > deadline) return state;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** Every job of the dead-letter queue, in every state. */
+export async function listDeadLetters(queue: Queue): Promise<DeadLetterJob[]> {
+  const jobs: DeadLetterJob[] = [];
+  for (const state of ALL_STATES) {
+    for (const job of await queue.getJobs([state], 0, -1)) {
+      if (job?.id !== undefined) jobs.push({ id: job.id, name: job.name, state, data: job.data });
+    }
+  }
+  return jobs;
+}
+
+function pairs(flat: unknown[]): Array<[string, unknown]> {
+  const result: Array<[string, unknown]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) result.push([String(flat[i]), flat[i + 1]]);
+  return result;
+}

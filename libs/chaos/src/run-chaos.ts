@@ -1,0 +1,247 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { checkLedger, type CheckResult, type StoredRow } from './checker.js';
+import { UNAVAILABLE_FAULTS, type FaultKind } from './fault-kinds.js';
+import { Ledger } from './ledger.js';
+import { Load } from './load.js';
+import { Nemesis, type TimelineEntry } from './nemesis.js';
+import { listDeadLetters, waitDrained, type DeadLetterJob, type PipelineState } from './pipeline-state.js';
+import { GROUP, STREAM, startPipeline, type Pipeline } from './pipeline.js';
+import { Random } from './random.js';
+import { planSchedule, type PlannedFault } from './schedule.js';
+
+/** What a chaos run does. */
+export interface ChaosOptions {
+  seed: number;
+  /** How long the load runs (faults happen within it). */
+  durationMs: number;
+  /** Events per second, roughly. */
+  rate: number;
+  /** The fault kinds to draw from. */
+  faults: readonly FaultKind[];
+  /** A fixed schedule instead of the seeded one (tests that must put two faults together). */
+  plan?: readonly PlannedFault[];
+  /** Added to every consumer's environment. */
+  consumerEnv?: Record<string, string>;
+  /** Keep the logs folder even when the run passes. @defaultValue false */
+  keepLogs?: boolean;
+  /** Progress lines (the CLI prints them to stderr). */
+  progress?: (line: string) => void;
+}
+
+/** Everything a run found. `valid` is false on any violation of the promise; `harnessErrors` are the run's own. */
+export interface ChaosResult {
+  options: ChaosOptions;
+  valid: boolean;
+  violations: string[];
+  harnessErrors: string[];
+  check: CheckResult;
+  timeline: TimelineEntry[];
+  injected: Map<FaultKind, number>;
+  ledger: Ledger;
+  drained: PipelineState;
+  loadMs: number;
+  totalMs: number;
+  logDir: string;
+  /** False when the logs folder was removed (a passing run without `keepLogs`). */
+  logsKept: boolean;
+}
+
+const DRAIN_TIMEOUT_MS = 120_000;
+const ARCHIVE_TIMEOUT_MS = 90_000;
+
+/** Runs the pipeline under load and the nemesis, drains it, checks it, and tears it down. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const say = options.progress ?? (() => {});
+  const runStarted = Date.now();
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-${options.seed}-`));
+  const problems: string[] = [];
+  say(`seed ${options.seed}: starting private Redis and Postgres and the built apps (logs in ${logDir})`);
+  const pipeline = await startPipeline({
+    logDir,
+    onProblem: (problem) => {
+      problems.push(problem);
+      say(`problem: ${problem}`);
+    },
+    ...(options.consumerEnv ? { consumerEnv: options.consumerEnv } : {}),
+  });
+  let result: ChaosResult | undefined;
+  try {
+    result = await exercise(pipeline, options, problems, logDir, say);
+    return result;
+  } finally {
+    say('stopping the apps and the servers');
+    await pipeline.stop();
+    pipeline.postgres.destroy();
+    await pipeline.redis.destroy();
+    if (result) {
+      result.totalMs = Date.now() - runStarted;
+      // Shutdown problems found while stopping count too.
+      result.violations.push(...problems.filter((problem) => !result?.violations.includes(problem)));
+      result.valid = result.violations.length === 0;
+      result.logsKept = options.keepLogs === true || !result.valid || result.harnessErrors.length > 0;
+      writeFileSync(path.join(logDir, 'report.json'), JSON.stringify(reportOf(result), null, 2));
+      if (!result.logsKept) rmSync(logDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function exercise(
+  pipeline: Pipeline,
+  options: ChaosOptions,
+  problems: string[],
+  logDir: string,
+  say: (line: string) => void,
+): Promise<ChaosResult> {
+  const started = Date.now();
+  const clock = () => Date.now() - started;
+  const ledger = new Ledger();
+  const load = new Load({
+    apiUrl: pipeline.apiUrl,
+    redis: pipeline.feeder,
+    stream: STREAM,
+    rate: options.rate,
+    rng: Random.derive(options.seed, 'load'),
+    ledger,
+    clock,
+  });
+  const checkpoints: DeadLetterJob[][] = [];
+  const plan = options.plan ?? planSchedule(options.seed, options.durationMs, options.faults);
+  const nemesis = new Nemesis(plan, { pipeline, load, checkpoints }, clock);
+  say(`load at ~${options.rate} events/s for ${options.durationMs / 1000} s, ${plan.length} faults planned`);
+  load.start();
+  nemesis.start();
+  await Promise.all([new Promise((resolve) => setTimeout(resolve, options.durationMs)), nemesis.allStarted]);
+  await load.stop();
+  const loadMs = clock();
+  say(
+    `load stopped after ${(loadMs / 1000).toFixed(1)} s (${ledger.requests} requests); waiting for the faults to end`,
+  );
+  await nemesis.done;
+  pipeline.fleet.ensureOne();
+  pipeline.deadLetterWorker.start();
+  say('draining');
+  const drained = await waitDrained(pipeline.commands, pipeline.queue, STREAM, GROUP, DRAIN_TIMEOUT_MS);
+  const jobs = uniqueJobs([...checkpoints.flat(), ...(await listDeadLetters(pipeline.queue))]);
+  const rows = await readRows(pipeline.databaseUrl);
+  const archive = await archiveAgreement(pipeline.databaseUrl, jobs, say);
+  const check = checkLedger(ledger, rows, jobs);
+  say(`checked ${ledger.events.size} events against ${rows.length} rows and ${jobs.length} dead letters`);
+
+  const injected = new Map<FaultKind, number>();
+  for (const entry of nemesis.timeline)
+    if (entry.outcome === 'injected') injected.set(entry.kind, (injected.get(entry.kind) ?? 0) + 1);
+  const violations = violationsOf(check, drained, problems, archive);
+  const harnessErrors = nemesis.timeline
+    .filter((entry) => entry.outcome === 'failed')
+    .map((entry) => `fault #${entry.n} ${entry.kind} failed: ${entry.detail ?? ''}`);
+  const missing = options.faults.filter((kind) => !injected.has(kind) && UNAVAILABLE_FAULTS[kind] === undefined);
+  if (missing.length > 0) harnessErrors.push(`never injected: ${missing.join(', ')}`);
+  return {
+    options,
+    valid: violations.length === 0,
+    violations,
+    harnessErrors,
+    check,
+    timeline: nemesis.timeline,
+    injected,
+    ledger,
+    drained,
+    loadMs,
+    totalMs: 0,
+    logDir,
+    logsKept: true,
+  };
+}
+
+function violationsOf(check: CheckResult, drained: PipelineState, problems: string[], archive: string[]): string[] {
+  const { lost, unexpected, duplicated, deadLetteredGood } = check.counts;
+  const violations: string[] = [];
+  if (lost > 0) violations.push(`${lost} accepted events lost`);
+  if (unexpected > 0) violations.push(`${unexpected} unexpected rows or dead letters`);
+  if (duplicated > 0) violations.push(`${duplicated} events stored or dead-lettered more than once`);
+  if (deadLetteredGood > 0) violations.push(`${deadLetteredGood} good events dead-lettered`);
+  if (!drained.groupExists) violations.push('the consumer group is missing after the drain');
+  if (drained.pending > 0 || drained.undelivered > 0)
+    violations.push(`not drained: pending ${drained.pending}, undelivered ${drained.undelivered}`);
+  if (drained.deadLettersBusy > 0) violations.push(`${drained.deadLettersBusy} dead letters still in the works`);
+  return [...violations, ...problems, ...archive];
+}
+
+async function readRows(url: string): Promise<StoredRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ event_id: string; key: string | null }>(
+      `select event_id::text, payload->>'chaos' as key from events`,
+    );
+    return rows.map((row) => ({ eventId: row.event_id, key: row.key }));
+  } finally {
+    await client.end();
+  }
+}
+
+/** The archive is reconciled on a timer when a write to it failed (Postgres down): give it time to catch up. */
+async function archiveAgreement(
+  url: string,
+  jobs: readonly DeadLetterJob[],
+  say: (line: string) => void,
+): Promise<string[]> {
+  const deadline = Date.now() + ARCHIVE_TIMEOUT_MS;
+  let problems = await archiveDisagreements(url, jobs);
+  if (problems.length > 0) say(`waiting for the dead-letter archive to catch up: ${problems.join('; ')}`);
+  while (problems.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    problems = await archiveDisagreements(url, jobs);
+  }
+  return problems;
+}
+
+/**
+ * Where the dead-letter archive (`dead_letters`, once its migration exists) disagrees with the queue and the
+ * checkpoints: a job without its row, or a row without its job.
+ */
+async function archiveDisagreements(url: string, jobs: readonly DeadLetterJob[]): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const exists = await client.query<{ table: string | null }>(`select to_regclass('dead_letters')::text as table`);
+    if (!exists.rows[0]?.table) return [];
+    const { rows } = await client.query<{ job_id: string }>('select job_id from dead_letters');
+    const archived = new Set(rows.map((row) => row.job_id));
+    const queued = new Set(jobs.map((job) => job.id));
+    const problems: string[] = [];
+    const unarchived = [...queued].filter((id) => !archived.has(id));
+    const orphaned = [...archived].filter((id) => !queued.has(id));
+    if (unarchived.length > 0) problems.push(`${unarchived.length} dead letters not archived, e.g. ${unarchived[0]}`);
+    if (orphaned.length > 0)
+      problems.push(`${orphaned.length} archive rows without a dead letter, e.g. ${orphaned[0]}`);
+    return problems;
+  } finally {
+    await client.end();
+  }
+}
+
+function uniqueJobs(jobs: DeadLetterJob[]): DeadLetterJob[] {
+  return [...new Map(jobs.map((job) => [job.id, job])).values()];
+}
+
+/** The run as JSON, for the logs folder. */
+function reportOf(result: ChaosResult): unknown {
+  return {
+    seed: result.options.seed,
+    durationMs: result.options.durationMs,
+    rate: result.options.rate,
+    valid: result.valid,
+    violations: result.violations,
+    harnessErrors: result.harnessErrors,
+    counts: result.check.counts,
+    findings: result.check.findings.slice(0, 1000),
+    injected: Object.fromEntries(result.injected),
+    timeline: result.timeline,
+    statuses: Object.fromEntries(result.ledger.statuses),
+    drained: result.drained,
+  };
+}

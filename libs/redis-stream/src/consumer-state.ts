@@ -1,14 +1,15 @@
 import type { Redis } from 'ioredis';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
+import { sameSlotPrefix } from './stream-index.js';
 
 /**
  * What a consumer tells the world about the entries it holds, for look-ups ("where is event X?"): that it is stalled
  * on a sink fault (one key per consumer), and which entries wait for another delivery after a code fault (one key
- * per entry). Each key expires on its own, so a consumer that dies leaves nothing stale behind for long.
+ * per entry), in the stream's slot. Each key expires on its own, so a consumer that dies leaves nothing stale for long.
  */
-const stalledKey = (stream: string, consumer: string) => `${stream}:stalled:${consumer}`;
-const retryKey = (stream: string, entryId: string) => `${stream}:retry:${entryId}`;
+const stalledKey = (stream: string, consumer: string) => `${sameSlotPrefix(stream)}:stalled:${consumer}`;
+const retryKey = (stream: string, entryId: string) => `${sameSlotPrefix(stream)}:retry:${entryId}`;
 
 /** A consumer's stall, as published. */
 export interface StallNote {

@@ -45,5 +45,12 @@ export { deliveryCounts, pendingRange, type PendingEntryInfo } from './stream-pe
 export { trimAcknowledged } from './stream-trim.js';
 export { streamInfo, type StreamInfo, type GroupInfo } from './stream-info.js';
 export { compareStreamIds, nextStreamId, parseStreamId, type StreamIdParts } from './stream-id.js';
-export { indexKey, locateEntry, publishIndexed, type EntryLocation, type IndexedEvent } from './stream-index.js';
+export {
+  indexKey,
+  locateEntry,
+  publishIndexed,
+  sameSlotPrefix,
+  type EntryLocation,
+  type IndexedEvent,
+} from './stream-index.js';
 export { clearRetries, noteRetries, noteStall, readNotes, type RetryNote, type StallNote } from './consumer-state.js';

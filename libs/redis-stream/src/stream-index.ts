@@ -7,12 +7,20 @@ import { EVENT_FIELD, encodeEvent } from './stream-entry.js';
 import { compareStreamIds } from './stream-id.js';
 
 /**
+ * `stream` itself when it already holds a hash tag (`events:incoming:{3}`), else `{stream}`: a prefix whose keys hash
+ * to the stream's own slot, so a script may touch the stream and them together on Redis Cluster too.
+ */
+export function sameSlotPrefix(stream: string): string {
+  return /\{[^}]+\}/.test(stream) ? stream : `{${stream}}`;
+}
+
+/**
  * The hash from event id (lower case) to entry id for the entries of `stream` not yet acknowledged: how an event is
  * found in the stream by its id. The producer adds a field with each entry (in the same script as the XADD), the
- * consumer removes it with the XACK.
+ * consumer removes it with the XACK. It lives in the stream's slot.
  */
 export function indexKey(stream: string): string {
-  return `${stream}:index`;
+  return `${sameSlotPrefix(stream)}:index`;
 }
 
 /** A Lua script, sent by SHA once Redis has it. */
@@ -26,7 +34,7 @@ function script(lua: string): Script {
 }
 
 /** Runs `script` (EVALSHA, then EVAL the first time Redis does not know it). */
-export async function runScript(
+async function runScript(
   redis: Redis,
   { lua, sha }: Script,
   keys: string[],

@@ -69,7 +69,7 @@ describe('publishIndexed and locateEntry', () => {
 describe('consumer notes', () => {
   it('publishes and withdraws a stall and retry notes, which expire by themselves', async () => {
     const stream = kit.key('notes');
-    kit.track(`${stream}:stalled:c1`, `${stream}:retry:1-0`, `${stream}:retry:2-0`);
+    kit.track(`{${stream}}:stalled:c1`, `{${stream}}:retry:1-0`, `{${stream}}:retry:2-0`);
     await noteStall(
       kit.redis,
       stream,
@@ -87,7 +87,7 @@ describe('consumer notes', () => {
       stall: { cause: 'read-only', reason: '25006', since: '2026-11-22T10:00:00.000Z' },
       retry: { error: 'boom', dueAt: '2026-11-22T10:00:01.000Z' },
     });
-    expect(await kit.redis.pttl(`${stream}:stalled:c1`)).toBeGreaterThan(50_000);
+    expect(await kit.redis.pttl(`{${stream}}:stalled:c1`)).toBeGreaterThan(50_000);
     await noteStall(kit.redis, stream, 'c1', undefined, 60_000);
     await clearRetries(kit.redis, stream, ['1-0', '2-0']);
     expect(await readNotes(kit.redis, stream, 'c1', '1-0')).toEqual({});

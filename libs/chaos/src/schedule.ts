@@ -30,8 +30,8 @@ const HOLD_MS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   'cluster-primary-kill': [0, 0],
 };
 
-/** About one fault start every this many ms in a long run. */
-const MEAN_GAP_MS = 12_000;
+/** About one fault start every this many ms in a long run: shorter than most holds, so faults overlap. */
+const MEAN_GAP_MS = 7000;
 const FULL_SCALE_MS = 600_000;
 
 /**

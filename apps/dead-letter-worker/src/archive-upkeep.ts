@@ -12,7 +12,7 @@ const PAGE = 200;
  * Postgres outage in between leaves a job without its row): the queue is the truth, never the other way round.
  * Reads each state newest first and stops at the first page that is archived in full. Returns the rows added.
  */
-export async function reconcileArchive(
+async function reconcileArchive(
   queue: Queue<Partial<DeadLetterData> | undefined>,
   db: Kysely<Database>,
 ): Promise<number> {

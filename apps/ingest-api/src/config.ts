@@ -13,6 +13,8 @@ const schema = z
     ...commonFields,
     PORT: intField(3000, 0, 65535),
     HOST: z.string().default('0.0.0.0'),
+    // The consumers' group: the event status look-up reads its pending list.
+    CONSUMER_GROUP: z.string().default('event-processors'),
     INGEST_API_KEYS: listField(),
     ADMIN_USER: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),

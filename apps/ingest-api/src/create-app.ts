@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import { recordDeadLetterAction } from '@sluice/db';
+import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -8,6 +10,7 @@ import { createApiMetrics } from './api-metrics.js';
 import type { AppState } from './app-state.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db-types.js';
+import { basicAuthMiddleware } from './middleware/basic-auth.middleware.js';
 import { bearerAuthMiddleware } from './middleware/bearer-auth.middleware.js';
 import { BOARD_PATH, bullBoardMiddleware } from './middleware/bull-board.middleware.js';
 import { errorMiddleware } from './middleware/error.middleware.js';
@@ -17,13 +20,16 @@ import { registerEventRoutes } from './routes/events.routes.js';
 import { HEALTH_PATH, registerHealthRoutes } from './routes/health.routes.js';
 import { registerMetricsRoutes } from './routes/metrics.routes.js';
 import { OPENAPI_PATH, registerOpenApiRoutes } from './routes/openapi.routes.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.routes.js';
 import { registerSessionRoutes } from './routes/sessions.routes.js';
+import { registerStatusRoutes } from './routes/status.routes.js';
 
 /** Everything the app uses, created (and closed) by whoever calls {@link createApp}: `main.ts`, or a test. */
 export interface AppDeps {
   config: Pick<
     ApiConfig,
     | 'STREAM_KEY'
+    | 'CONSUMER_GROUP'
     | 'INGEST_API_KEYS'
     | 'ADMIN_USER'
     | 'ADMIN_PASSWORD'
@@ -39,8 +45,11 @@ export interface AppDeps {
   db: Db;
   /** Where the metrics go; a fresh registry when omitted (never prom-client's global one). */
   registry?: Registry;
-  /** The dead-letter queue for Bull Board; the board is mounted only with this and ADMIN_USER/ADMIN_PASSWORD. */
-  deadLetterQueue?: Queue;
+  /**
+   * The dead-letter queue: Bull Board (mounted only with ADMIN_USER/ADMIN_PASSWORD too) and the live job state in
+   * event status look-ups (without it, the archive's state is reported).
+   */
+  deadLetterQueue?: Queue<DeadLetterData>;
 }
 
 /**
@@ -65,11 +74,24 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       (method === 'GET' || method === 'HEAD') && (path === HEALTH_PATH || path === OPENAPI_PATH);
     app.use(bearerAuthMiddleware({ keys: config.INGEST_API_KEYS, prefix: '/api/v1', isPublic }));
   }
-  // 4. Bull Board, with Basic auth in front of every one of its routes.
-  if (deps.deadLetterQueue && config.ADMIN_USER && config.ADMIN_PASSWORD) {
-    app.use(
-      bullBoardMiddleware({ queue: deps.deadLetterQueue, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }),
-    );
+  // 4. Bull Board, with Basic auth in front of every one of its routes; what it retries or removes is recorded in the
+  // dead-letter archive's history under the admin user.
+  const admin =
+    config.ADMIN_USER && config.ADMIN_PASSWORD
+      ? { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }
+      : undefined;
+  if (deps.deadLetterQueue && admin) {
+    const onAction = async (action: 'redrive' | 'purge', jobIds: string[]) => {
+      const entry = { at: new Date().toISOString(), action, via: 'board' as const, by: admin.user };
+      await recordDeadLetterAction(db, jobIds, action === 'redrive' ? 'redriven' : 'purged', entry).catch(
+        (err: unknown) =>
+          logger.warn(
+            { err, action, count: jobIds.length },
+            'Could not record a board action in the dead-letter archive',
+          ),
+      );
+    };
+    app.use(bullBoardMiddleware({ queue: deps.deadLetterQueue, ...admin, onAction }));
     logger.info({ path: BOARD_PATH, queue: deps.deadLetterQueue.name }, 'Bull Board mounted (HTTP Basic auth)');
   } else {
     logger.info({ path: BOARD_PATH }, 'Bull Board not mounted: set ADMIN_USER and ADMIN_PASSWORD to enable it');
@@ -96,7 +118,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
         }
       : {}),
   });
+  registerStatusRoutes(router, {
+    redis,
+    db,
+    stream: config.STREAM_KEY,
+    group: config.CONSUMER_GROUP,
+    deadLetterQueue: deps.deadLetterQueue,
+  });
   registerSessionRoutes(router, { db, maxTranscriptBytes: config.MAX_TRANSCRIPT_BYTES });
+  // The archive search, behind the board's Basic auth (not mounted without it, like the board).
+  if (admin) registerDeadLetterRoutes(router, { db, auth: basicAuthMiddleware({ ...admin, realm: 'sluice-admin' }) });
   registerMetricsRoutes(router, metrics.registry);
   registerOpenApiRoutes(router);
   app.use(router.routes());

@@ -1,5 +1,6 @@
 import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
+import type { DeadLetterData } from '@sluice/dead-letter';
 import { createLogger } from '@sluice/logger';
 import { closeInOrder, handleShutdown } from '@sluice/runtime';
 import { Queue } from 'bullmq';
@@ -34,21 +35,21 @@ const db = createDb({
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-// The board's queue gets a connection of its own: BullMQ wants maxRetriesPerRequest null, which the request path must not have.
-let boardRedis: Redis | undefined;
-let deadLetterQueue: Queue | undefined;
-if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
-  boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  boardRedis.on('error', (err: Error) =>
-    logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board Redis connection error'),
-  );
-  deadLetterQueue = new Queue(config.DEAD_LETTER_QUEUE, { connection: boardRedis, prefix: config.BULLMQ_PREFIX });
-  deadLetterQueue.on('error', (err) =>
-    logger.debug({ err: { name: err.name, message: err.message } }, 'Bull Board queue error'),
-  );
-}
+// The dead-letter queue (Bull Board, and the job state in event status look-ups) gets a connection of its own:
+// BullMQ wants maxRetriesPerRequest null, which the request path must not have.
+const boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+boardRedis.on('error', (err: Error) =>
+  logger.debug({ err: { name: err.name, message: err.message } }, 'Dead-letter queue Redis connection error'),
+);
+const deadLetterQueue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, {
+  connection: boardRedis,
+  prefix: config.BULLMQ_PREFIX,
+});
+deadLetterQueue.on('error', (err) =>
+  logger.debug({ err: { name: err.name, message: err.message } }, 'Dead-letter queue error'),
+);
 
-const app = createApp({ config, logger, redis, db, registry, ...(deadLetterQueue ? { deadLetterQueue } : {}) });
+const app = createApp({ config, logger, redis, db, registry, deadLetterQueue });
 // Also answers what Node's HTTP parser refuses before Koa sees it with the contract's JSON error body.
 const server = createHttpServer(app, logger.child({ component: 'http' }));
 // Keep-alive sockets would hold server.close() open; http-terminator ends idle ones at once and busy ones after their response.
@@ -59,10 +60,10 @@ async function close(): Promise<void> {
   await closeInOrder(logger, [
     // First: stop accepting and let the requests in flight finish (they still need Redis and Postgres).
     ['http server', () => terminator.terminate()],
-    ['dead-letter queue', async () => deadLetterQueue?.close()],
+    ['dead-letter queue', async () => deadLetterQueue.close()],
     ['database', () => db.destroy()],
     // disconnect, not quit: nothing is in flight any more, and quit would wait for a Redis that may be down.
-    ['redis', async () => [redis.disconnect(), boardRedis?.disconnect()]],
+    ['redis', async () => [redis.disconnect(), boardRedis.disconnect()]],
   ]);
 }
 

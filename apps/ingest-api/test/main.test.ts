@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
 import { Queue } from 'bullmq';
+import { indexKey } from '@sluice/redis-stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDb, type TestDb } from './support/test-env.js';
@@ -29,7 +30,7 @@ describe('the built API (node dist/main.js)', () => {
     const queue = new Queue(queueName, { connection: redis, prefix: 'bull' });
     await queue.obliterate({ force: true });
     await queue.close();
-    await redis?.del(stream);
+    await redis?.del(stream, indexKey(stream));
     redis?.disconnect();
     await testDb?.close();
   });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Database } from '@sluice/db';
 import { deadLetterJobId, deadLetterJobName, deadLetterJobOptions, type DeadLetterData } from '@sluice/dead-letter';
 import {
+  appEntry,
   createTestDatabase,
   freePort,
   spawnApp,
@@ -33,7 +33,7 @@ import {
 // SINK_FAULT_MS (15 s unless set) while events keep arriving, against the built consumer and dead-letter worker.
 const FAULT_MS = Number(process.env.SINK_FAULT_MS ?? 15_000);
 const CONSUMER_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
-const WORKER_MAIN = createRequire(import.meta.url).resolve('@sluice/dead-letter-worker');
+const WORKER_MAIN = appEntry('@sluice/dead-letter-worker');
 
 /** A fault: what breaks the sink, and what mends it. `admin` is a superuser connection to the test database. */
 interface Fault {

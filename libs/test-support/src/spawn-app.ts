@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 /** A built app running as a child process, with its output collected. */
 export interface SpawnedApp {
@@ -37,4 +39,14 @@ export function spawnApp(script: string, env: Record<string, string>): SpawnedAp
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     },
   };
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The built entry point (`dist/main.js`) of a workspace app, by package name. The calling package lists the app as a
+ * devDependency, so turbo builds the app before the caller's tests run.
+ */
+export function appEntry(packageName: string): string {
+  return path.join(path.dirname(require.resolve(`${packageName}/package.json`)), 'dist', 'main.js');
 }

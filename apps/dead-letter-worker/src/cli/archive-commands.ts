@@ -13,7 +13,7 @@ import type { DeadLettersArgs } from './dead-letters.args.js';
 import type { CliIo } from './dead-letters.cli.js';
 
 /** Who ran the CLI, for the archive's history: the OS user. */
-export function cliUser(): string {
+function cliUser(): string {
   try {
     return os.userInfo().username;
   } catch {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 type DeadLettersCommand = 'list' | 'retry' | 'purge' | 'search';
 
 /** `search` filters on the archive (`dead_letters` in Postgres), besides `type` and `since`. */
-export interface ArchiveSearchArgs {
+interface ArchiveSearchArgs {
   verdict?: 'data' | 'code';
   state?: 'failed' | 'redriven' | 'resolved' | 'purged';
   until?: Date;

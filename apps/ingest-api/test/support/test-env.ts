@@ -8,6 +8,7 @@ import {
   uniqueKey,
 } from '@sluice/test-support';
 import type { Queue } from 'bullmq';
+import { indexKey } from '@sluice/redis-stream';
 import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 import { Registry } from 'prom-client';
@@ -98,7 +99,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       return entries.map(([, fields]) => JSON.parse(fields[1] ?? 'null') as Record<string, unknown>);
     },
     close: async () => {
-      await redis.del(stream).catch(() => undefined);
+      await redis.del(stream, indexKey(stream)).catch(() => undefined);
       redis.disconnect();
     },
   };

@@ -1,74 +1,152 @@
 #!/usr/bin/env node
-// `npm run bench`: the consumer's drain rate for several READ_COUNT values, and the API against a bare Koa handler.
-// Runs the built apps (npm run build first) against DATABASE_URL's server, in a database of its own.
-import pg from 'pg';
-import { benchApi } from '../bench/bench-api.js';
-import { benchConsumer } from '../bench/bench-consumer.js';
-import { benchBareConsumer } from '../bench/bench-consumer-bare.js';
+// `npm run bench` (after `npm run build`): Sluice against what users would pick instead, in one run, on the local
+// Postgres and Redis, in a database, stream keys and queue names of its own (removed afterwards). Prints a progress
+// line while it runs and one table at the end, and writes the table to docs/benchmarks.md. See bench/ and the
+// README's "Benchmark" section; `npm run bench -- --help` lists the options.
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { createContext } from '../bench/context.js';
+import { drainSluice } from '../bench/drain.js';
+import { benchServer, requestBodies } from '../bench/ingest.js';
+import { benchLatency } from '../bench/latency.js';
+import { benchBacklog } from '../bench/memory.js';
+import { parseOptions, usage } from '../bench/options.js';
+import { drainBullmq, drainNaive, runCeiling } from '../bench/peers.js';
+import { createProgress } from '../bench/progress.js';
+import { writeReport } from '../bench/report.js';
+import { buildRows, renderTable } from '../bench/table.js';
 
-const adminUrl = process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice';
-const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
-const count = Number(process.env.BENCH_EVENTS ?? 200_000);
-const readCounts = (process.env.BENCH_READ_COUNTS ?? '500,1000,2000').split(',').map(Number);
-const runs = Number(process.env.BENCH_RUNS ?? 3);
+let options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  console.error(`${err.message}\n\n${usage()}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(usage());
+  process.exit(0);
+}
 
-/** The middle value (the upper middle for an even count). */
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-const databaseUrl = new URL(adminUrl);
-databaseUrl.pathname = '/sluice_bench';
-const { ensureDatabase, createDb, migrateToLatest } = await import('@sluice/db');
-await ensureDatabase(databaseUrl.toString());
-const db = createDb({ url: databaseUrl.toString(), max: 1 });
-await migrateToLatest(db);
-await db.destroy();
-
-const results = {
-  machine: { cores: (await import('node:os')).cpus().length, node: process.version },
-  consumer: [],
-  bareConsumer: undefined,
-  api: undefined,
+const has = (part) => options.parts.includes(part);
+const FAST_DRAINS = [
+  ['sluice1', 'drain: Sluice, 1 consumer process', (ctx, progress) => drainSluice(ctx, { processes: 1, progress })],
+  ['values', 'ceiling: multi-row INSERT ... VALUES', (ctx, progress) => runCeiling(ctx, { way: 'values', progress })],
+  ['insertMany', 'ceiling: insertMany', (ctx, progress) => runCeiling(ctx, { way: 'insert-many', progress })],
+  ['copyMany', 'ceiling: copyInsertMany', (ctx, progress) => runCeiling(ctx, { way: 'copy-many', progress })],
+  ['copy', 'ceiling: one COPY + one INSERT', (ctx, progress) => runCeiling(ctx, { way: 'copy', progress })],
+  ['sluice2', 'drain: Sluice, 2 consumer processes', (ctx, progress) => drainSluice(ctx, { processes: 2, progress })],
+];
+const steps =
+  (has('drain') ? options.runs * FAST_DRAINS.length + 2 : 0) +
+  (has('ingest') ? 6 : 0) +
+  (has('e2e') ? 1 : 0) +
+  (has('memory') ? 1 : 0);
+const progress = createProgress({ steps: steps + 1 });
+const started = performance.now();
+const machine = {
+  date: new Date().toISOString(),
+  cores: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+  node: process.version,
+  loadBefore: os.loadavg(),
 };
-if (process.env.BENCH_SKIP_CONSUMER !== '1') {
-  // The machine's reference first: the simplest batched loop, at the default READ_COUNT.
-  const rates = [];
-  for (let run = 0; run < runs; run += 1)
-    rates.push(
-      (await benchBareConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount: 1000 }))
-        .eventsPerSecond,
-    );
-  results.bareConsumer = { readCount: 1000, medianEventsPerSecond: median(rates), runs: rates };
-  console.log(
-    `bare batched loop READ_COUNT=1000: ${rates.join(', ')} events/s, median ${results.bareConsumer.medianEventsPerSecond}`,
-  );
-}
-for (const readCount of process.env.BENCH_SKIP_CONSUMER === '1' ? [] : readCounts) {
-  const rates = [];
-  for (let run = 0; run < runs; run += 1) {
-    const result = await benchConsumer({ databaseUrl: databaseUrl.toString(), redisUrl, count, readCount });
-    console.log(
-      `consumer READ_COUNT=${readCount} run ${run + 1}: ${count} events in ${result.seconds} s = ${result.eventsPerSecond} events/s (${result.eventsPerSecondWithStartup}/s counting process start-up)`,
-    );
-    rates.push(result);
+
+progress.step('setting up: a database and a template stream of the events');
+const ctx = await createContext({
+  databaseUrl: process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice',
+  redisUrl: process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
+  events: has('drain') ? options.events : 0,
+  progress: (text) => progress.update(text),
+});
+// Ctrl-C: the children get the signal from the terminal too; take the database and keys away before leaving.
+process.once('SIGINT', () => {
+  progress.clear();
+  console.error('Interrupted; removing the bench database and keys');
+  void ctx.close().finally(() => process.exit(130));
+});
+
+const results = { runId: ctx.runId, options };
+try {
+  machine.postgres = (await ctx.db.query('show server_version')).rows[0].server_version;
+  machine.redis = /redis_version:(\S+)/.exec(await ctx.redis.info('server'))?.[1] ?? 'unknown';
+  const update = (text) => progress.update(text);
+
+  if (has('drain')) {
+    const drain = Object.fromEntries(FAST_DRAINS.map(([key]) => [key, []]));
+    for (let round = 1; round <= options.runs; round += 1) {
+      for (const [key, name, run] of FAST_DRAINS) {
+        progress.step(`${name} (round ${round} of ${options.runs})`);
+        drain[key].push(await run(ctx, update));
+      }
+      // The slow peers once, after the first round: interleaved with Sluice's rounds rather than before or after all.
+      if (round === 1) {
+        progress.step('peer: plain BullMQ');
+        drain.bullmq = await drainBullmq(ctx, { seconds: options.peerSeconds, progress: update });
+        progress.step('peer: naive stream consumer');
+        drain.naive = await drainNaive(ctx, { seconds: options.peerSeconds, progress: update });
+      }
+    }
+    results.drain = drain;
   }
-  const middle = median(rates.map((r) => r.eventsPerSecond));
-  const ratio = results.bareConsumer
-    ? ` (${(middle / results.bareConsumer.medianEventsPerSecond).toFixed(2)} x the bare loop)`
-    : '';
-  console.log(`consumer READ_COUNT=${readCount}: median ${middle} events/s${ratio}`);
-  results.consumer.push({ readCount, medianEventsPerSecond: middle, runs: rates });
+
+  if (has('ingest')) {
+    const bodies = requestBodies(100);
+    results.ingest = {};
+    for (const [key, path, body, perRequest] of [
+      ['single', '/api/v1/events', bodies.single, 1],
+      ['batch', '/api/v1/events/batch', bodies.batch, 100],
+    ]) {
+      results.ingest[key] = {};
+      for (const [kind, field, name] of [
+        ['api', 'api', 'ingest-api'],
+        ['bare-xadd', 'bareXadd', 'bare Koa + XADD'],
+        ['bare', 'bare', 'bare Koa'],
+      ]) {
+        const label = `ingest: ${name}, ${key === 'single' ? 'single events' : 'batches of 100'}`;
+        progress.step(label);
+        results.ingest[key][field] = await benchServer(ctx, {
+          kind,
+          path,
+          body,
+          perRequest,
+          label,
+          warmup: options.warmup,
+          seconds: options.seconds,
+          connections: options.connections,
+          progress: update,
+        });
+      }
+    }
+  }
+
+  if (has('e2e')) {
+    progress.step(`end to end at ${options.rate} events/s`);
+    results.e2e = await benchLatency(ctx, {
+      rate: options.rate,
+      seconds: options.e2eSeconds,
+      warmup: options.warmupE2e,
+      progress: update,
+    });
+  }
+
+  if (has('memory')) {
+    progress.step(`memory: a backlog of ${options.backlog.toLocaleString('en-US')}`);
+    results.memory = await benchBacklog(ctx, { backlog: options.backlog, progress: update });
+  }
+} finally {
+  progress.update('removing the bench database and keys');
+  await ctx.close();
+  progress.clear();
 }
-if (process.env.BENCH_SKIP_API !== '1') {
-  results.api = await benchApi({ databaseUrl: databaseUrl.toString(), redisUrl });
-  console.log(
-    `api: ingest-api ${results.api.ingestApi.requestsPerSecond} req/s (p99 ${results.api.ingestApi.p99Ms} ms), bare Koa ${results.api.bareKoa.requestsPerSecond} req/s (p99 ${results.api.bareKoa.p99Ms} ms), ratio ${results.api.ratio}`,
-  );
+
+machine.loadAfter = os.loadavg();
+machine.seconds = (performance.now() - started) / 1000;
+results.machine = machine;
+const table = renderTable(buildRows(results));
+console.log(table);
+if (options.out) {
+  await writeReport(options.out, { machine, options, table });
+  console.log(`\nWritten to ${options.out}`);
 }
-console.log(JSON.stringify(results, null, 2));
-// The maintenance database: the one in DATABASE_URL need not exist (the apps create it on migrate, the bench does not).
-const maintenanceUrl = new URL(adminUrl);
-maintenanceUrl.pathname = '/postgres';
-const client = new pg.Client({ connectionString: maintenanceUrl.toString() });
-await client.connect();
-await client.query('drop database if exists sluice_bench with (force)');
-await client.end();
+if (options.json) await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);

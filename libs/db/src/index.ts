@@ -6,6 +6,7 @@ export { ensureDatabase } from './ensure-database.js';
 export { migrateToLatest } from './migrate.js';
 export { migrationProvider, migrations } from './migrations/index.js';
 export { findEventById, insertMany, type EventInsertRow } from './event.repository.js';
+export { copyInsertMany } from './event-copy.repository.js';
 export {
   endSessions,
   findSessionById,

@@ -1,0 +1,52 @@
+// Timing one contestant: from the moment its processes say they are ready until the work is done (or a time limit),
+// with the CPU its processes and their Postgres backends used meanwhile and its largest peak RSS.
+import { usage } from './processes.js';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `done()` until it reaches `total` or `seconds` have passed (0: no limit), then reads what the processes used.
+ * `children` are the values `startNode` resolved with. Returns `{ events, seconds, cpuSeconds, dbCpuSeconds,
+ * peakRssMb }`, `events` being what was done by then.
+ */
+export async function measure(ctx, children, { done, total, seconds = 0, label, progress, pollMs = 20 }) {
+  const from = Math.min(...children.map((c) => c.readyAt));
+  const before = await Promise.all(children.map(({ child }) => usage(child.pid)));
+  const dbBefore = await ctx.backendCpu();
+  const deadline = seconds > 0 ? from + seconds * 1000 : Infinity;
+  let count = 0;
+  let finishedAt = from;
+  for (let reportedAt = 0; ; await sleep(pollMs)) {
+    count = (await done()) ?? 0;
+    finishedAt = performance.now();
+    const exited = children.find(({ child }) => child.exitCode !== null || child.signalCode !== null);
+    if (exited) throw new Error(`${label}: the process exited early: ${exited.stderr().trim().slice(-800)}`);
+    if (count >= total || finishedAt >= deadline) break;
+    if (finishedAt - reportedAt > 250) {
+      reportedAt = finishedAt;
+      progress?.(`${label}: ${count.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`);
+    }
+  }
+  const after = await Promise.all(children.map(({ child }) => usage(child.pid)));
+  const dbAfter = await ctx.backendCpu();
+  let dbCpuSeconds = 0;
+  for (const [pid, cpu] of dbAfter) dbCpuSeconds += cpu - (dbBefore.get(pid) ?? 0);
+  return {
+    events: count,
+    seconds: (finishedAt - from) / 1000,
+    cpuSeconds: after.reduce((sum, u, i) => sum + u.cpuSeconds - before[i].cpuSeconds, 0),
+    dbCpuSeconds,
+    peakRssMb: Math.max(...after.map((u) => u.peakRssMb)),
+  };
+}
+
+/** The group's progress from XINFO GROUPS: entries acked so far (read minus pending); undefined before it exists. */
+export async function ackedByGroup(redis, stream, group) {
+  const groups = await redis.xinfo('GROUPS', stream).catch(() => []);
+  for (const fields of groups) {
+    const info = {};
+    for (let i = 0; i < fields.length; i += 2) info[fields[i]] = fields[i + 1];
+    if (info.name === group) return Number(info['entries-read'] ?? 0) - Number(info.pending);
+  }
+  return undefined;
+}

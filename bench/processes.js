@@ -1,0 +1,71 @@
+// Child processes of the bench: start one, wait until it says it is ready, read what it used (CPU seconds and peak RSS
+// from /proc, so the figure covers the whole process whatever it runs), stop it.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+const TICKS_PER_SECOND = 100; // USER_HZ, the unit of utime/stime in /proc/<pid>/stat on Linux
+
+/**
+ * Starts `node [nodeArgs] script [args]` with `env` added to this process's environment, and resolves once a line of
+ * its stdout matches `ready` (after which stdout is drained without being decoded). Rejects if it exits first.
+ */
+export function startNode(script, { args = [], nodeArgs = [], env = {}, ready = /ready/i, onLine } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    let isReady = false;
+    const onData = (chunk) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        onLine?.(line);
+        if (isReady || !ready.test(line)) continue;
+        isReady = true;
+        child.off('exit', onExit);
+        resolve({ child, readyAt: performance.now(), stderr: () => stderr });
+        if (onLine) continue;
+        // The rest of the log is not read: decoding it would take CPU from the processes being measured.
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        return;
+      }
+      if (buffer.length > 65_536) buffer = buffer.slice(-1024);
+    };
+    const onExit = (code) =>
+      reject(new Error(`${script} exited before it was ready (code ${code}): ${stderr.trim().slice(-800)}`));
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** CPU seconds (user + system) and peak resident set (MB) of a live process, from /proc. */
+export async function usage(pid) {
+  const [stat, status] = await Promise.all([
+    readFile(`/proc/${pid}/stat`, 'utf8'),
+    readFile(`/proc/${pid}/status`, 'utf8'),
+  ]);
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuSeconds, peakRssMb: peakKb / 1024 };
+}
+
+/** Sends SIGTERM and waits for the exit (SIGKILL after `graceMs`); resolves with the exit code. */
+export async function stop(child, graceMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}

@@ -2,8 +2,11 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnApp, type SpawnedApp } from '@sluice/test-support';
 
-/** Called with a one-line description when an app ends in a way the nemesis did not ask for. */
-export type ExitProblemSink = (problem: string) => void;
+/**
+ * Called with a one-line description when an app ends in a way the nemesis did not ask for (`note` for an exit that
+ * is odd but harmless, which the summary lists without failing the run).
+ */
+export type ExitProblemSink = (problem: string, severity?: 'note') => void;
 
 /** Settings of a {@link ManagedApp}. */
 export interface ManagedAppOptions {
@@ -88,6 +91,13 @@ export class ManagedApp {
     const how = code === null ? `signal ${app.proc.signalCode ?? '?'}` : `code ${code}`;
     if (this.#asked === undefined)
       this.#options.onProblem(`${this.label} (pid ${app.proc.pid}) exited by itself (${how})`);
+    else if (this.#asked === 'SIGTERM' && code === null && app.output() === '')
+      // Node's default action: the signal came while the process was still loading its modules, before main.ts had
+      // registered its handler or connected to anything.
+      this.#options.onProblem(
+        `${this.label} (pid ${app.proc.pid}) was ended by a SIGTERM before its first line`,
+        'note',
+      );
     else if (this.#asked === 'SIGTERM' && code !== 0)
       this.#options.onProblem(`${this.label} (pid ${app.proc.pid}) exited with ${how} after SIGTERM, not 0`);
     const header = `--- ${this.label} #${incarnation} pid ${app.proc.pid}: ended by ${this.#asked ?? 'itself'} (${how})\n`;

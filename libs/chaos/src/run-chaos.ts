@@ -36,6 +36,8 @@ export interface ChaosResult {
   options: ChaosOptions;
   valid: boolean;
   violations: string[];
+  /** Odd but harmless things seen on the way (a SIGTERM that came before an app had started). */
+  notes: string[];
   harnessErrors: string[];
   check: CheckResult;
   timeline: TimelineEntry[];
@@ -58,18 +60,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const runStarted = Date.now();
   const logDir = mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-${options.seed}-`));
   const problems: string[] = [];
+  const notes: string[] = [];
   say(`seed ${options.seed}: starting private Redis and Postgres and the built apps (logs in ${logDir})`);
   const pipeline = await startPipeline({
     logDir,
-    onProblem: (problem) => {
-      problems.push(problem);
-      say(`problem: ${problem}`);
+    onProblem: (problem, severity) => {
+      (severity === 'note' ? notes : problems).push(problem);
+      say(`${severity ?? 'problem'}: ${problem}`);
     },
     ...(options.consumerEnv ? { consumerEnv: options.consumerEnv } : {}),
   });
   let result: ChaosResult | undefined;
   try {
     result = await exercise(pipeline, options, problems, logDir, say);
+    result.notes = notes;
     return result;
   } finally {
     say('stopping the apps and the servers');
@@ -143,6 +147,7 @@ async function exercise(
     options,
     valid: violations.length === 0,
     violations,
+    notes: [],
     harnessErrors,
     check,
     timeline: nemesis.timeline,
@@ -236,6 +241,7 @@ function reportOf(result: ChaosResult): unknown {
     rate: result.options.rate,
     valid: result.valid,
     violations: result.violations,
+    notes: result.notes,
     harnessErrors: result.harnessErrors,
     counts: result.check.counts,
     findings: result.check.findings.slice(0, 1000),

@@ -67,6 +67,7 @@ export function formatSummary(result: ChaosResult): string {
     for (const finding of check.findings.slice(0, FINDINGS_SHOWN))
       lines.push(`  ${finding.what} ${finding.key}: ${finding.detail}`);
   }
+  for (const note of result.notes) lines.push(`note: ${note}`);
   for (const error of result.harnessErrors) lines.push(`harness: ${error}`);
   lines.push('');
   lines.push(`Took ${(result.totalMs / 1000).toFixed(0)} s in all.${result.logsKept ? ` Logs: ${result.logDir}` : ''}`);

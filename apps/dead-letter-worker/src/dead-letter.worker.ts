@@ -1,7 +1,7 @@
 import { COMPLETED_KEPT, type DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import { MetricsTime, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import type { DeadLetterJob, DeadLetterResult } from './dead-letter.processor.js';
 
 /** Options for {@link createDeadLetterWorker}. */
@@ -11,7 +11,7 @@ export interface DeadLetterWorkerOptions {
   /** BULLMQ_PREFIX. */
   prefix: string;
   /** A connection of the worker's own, with `maxRetriesPerRequest: null` (BullMQ requires it); the caller closes it. */
-  connection: Redis;
+  connection: RedisClient;
   processor: (job: DeadLetterJob) => Promise<DeadLetterResult>;
   logger: Logger;
   /** Jobs processed at once. Dead letters are few; a handful in parallel keeps a backlog moving. @defaultValue 4 */

@@ -1,27 +1,25 @@
-import { sql, type Database, type Kysely } from '@sluice/db';
+import { checkPostgresHealth, type Database, type Kysely } from '@sluice/db';
+import { checkRedisHealth, type RedisClient } from '@sluice/redis-stream';
 import type { HealthCheck } from '@sluice/runtime';
-import type { Redis } from 'ioredis';
 
-/** What `/healthz` pings. */
+/** What `/readyz` checks. */
 export interface HealthDeps {
   /** A client that fails fast when Redis is down (no offline queue), so the check never hangs. */
-  redis: Redis;
+  redis: RedisClient;
   db: Kysely<Database>;
 }
 
-/** `/healthz`: Redis `PING` and Postgres `select 1`, each reported by name so a 503 says which part is down. */
+/** `/readyz`: Redis `PING` (every primary of a cluster) and Postgres `select 1`, each named so a 503 says which is down. */
 export function createHealthCheck(deps: HealthDeps): HealthCheck {
   return async () => {
     const [redis, postgres] = await Promise.all([
-      deps.redis.ping().then(
-        (reply) => reply,
-        (err: Error) => `error: ${err.message}`,
-      ),
-      sql`select 1`.execute(deps.db).then(
-        () => 'ok',
-        (err: Error) => `error: ${err.message}`,
-      ),
+      checkRedisHealth(deps.redis, 1500),
+      checkPostgresHealth(deps.db, 1500),
     ]);
-    return { ok: redis === 'PONG' && postgres === 'ok', redis, postgres };
+    return {
+      ok: redis.ok && postgres.ok,
+      redis: redis.ok ? 'PONG' : `error: ${redis.error ?? 'no answer'}`,
+      postgres: postgres.ok ? 'ok' : `error: ${postgres.error ?? 'no answer'}`,
+    };
   };
 }

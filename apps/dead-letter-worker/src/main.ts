@@ -2,10 +2,10 @@ import { exitOnConfigError } from '@sluice/config';
 import { createDb } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import { createLogger } from '@sluice/logger';
+import { createRedisClient } from '@sluice/redis-stream';
 import { createHandlerRegistry } from '@sluice/process-event';
 import { closeInOrder, handleShutdown, startOpsServer, type OpsServer } from '@sluice/runtime';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { startArchiveUpkeep } from './archive-upkeep.js';
 import { loadConfig } from './config.js';
 import { createDeadLetterProcessor } from './dead-letter.processor.js';
@@ -21,15 +21,16 @@ const db = createDb({
   url: config.DATABASE_URL,
   onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
 });
-// BullMQ workers need maxRetriesPerRequest: null: their commands wait out a Redis restart instead of failing.
-const workerRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-// Health checks and metrics must answer quickly while Redis is down, so they get a client that fails fast.
-const opsRedis = new Redis(config.REDIS_URL, {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  commandTimeout: 2000,
+// BullMQ workers need maxRetriesPerRequest: null (the worker profile): their commands wait out a Redis restart.
+const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, logger };
+const workerRedis = createRedisClient({ ...redisOptions, profile: 'worker', name: 'dead-letter-worker' });
+// Health checks, metrics and the pauses must answer quickly while Redis is down: a client that fails fast.
+const opsRedis = createRedisClient({
+  ...redisOptions,
+  profile: 'request',
+  commandTimeoutMs: 2000,
+  name: 'dead-letter-ops',
 });
-opsRedis.on('error', (err: Error) => logger.debug({ err }, 'Ops Redis connection error'));
 
 const queue = new Queue<Partial<DeadLetterData> | undefined>(config.DEAD_LETTER_QUEUE, {
   connection: opsRedis,

@@ -13,6 +13,8 @@ export interface ApiErrorOptions {
   /** Response headers that belong to the error (`Retry-After`, `WWW-Authenticate`, `Allow`). */
   headers?: Record<string, string>;
   cause?: unknown;
+  /** Fields added to the body beside `error` (the `event_ids` of a 503 after an unsatisfied WAIT). */
+  fields?: Record<string, unknown>;
 }
 
 /**
@@ -25,6 +27,7 @@ export class ApiError extends Error {
   readonly code: string;
   readonly details: ErrorDetail[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, unknown>>;
   readonly expose = true;
 
   constructor(status: number, code: string, message: string, options: ApiErrorOptions = {}) {
@@ -33,6 +36,7 @@ export class ApiError extends Error {
     this.code = code;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.fields = options.fields ?? {};
   }
 }
 
@@ -40,9 +44,10 @@ export class ApiError extends Error {
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 /** 503 for a dependency that is down (`what` names it); the client should retry after a moment. */
-export function unavailable(what: string, cause: unknown): ApiError {
+export function unavailable(what: string, cause: unknown, fields?: Record<string, unknown>): ApiError {
   return new ApiError(503, 'service_unavailable', `${what} is unavailable, retry later`, {
     headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
     cause,
+    ...(fields ? { fields } : {}),
   });
 }

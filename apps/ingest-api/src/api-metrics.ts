@@ -1,5 +1,5 @@
 import { streamInfo } from '@sluice/redis-stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The API's Prometheus metrics, all on the registry the app was given (never prom-client's global one). */
@@ -17,30 +17,34 @@ export interface ApiMetrics {
 export interface ApiMetricsOptions {
   registry: Registry;
   /** Read at scrape time for the stream gauges; a client that fails fast, so a scrape never hangs on a Redis outage. */
-  redis: Redis;
-  stream: string;
+  redis: RedisClient;
+  /** Every stream the API writes to (the partitions of STREAM_KEY). */
+  streams: readonly string[];
 }
 
 /** Registers the API's metrics on `options.registry`. */
 export function createApiMetrics(options: ApiMetricsOptions): ApiMetrics {
-  const { registry, redis, stream } = options;
+  const { registry, redis, streams } = options;
   const registers = [registry];
 
   // Both stream gauges are filled by one XLEN + XINFO per scrape: prom-client collects metrics concurrently, so
   // the second gauge joins the read the first one started instead of issuing its own (or reading stale values).
   let reading: Promise<void> | undefined;
   const readStream = (): Promise<void> =>
-    (reading ??= streamInfo(redis, stream)
+    (reading ??= Promise.all(streams.map((stream) => streamInfo(redis, stream)))
       .then(
-        (info) => {
+        (infos) => {
           length.reset();
           lag.reset();
           pending.reset();
-          length.set({ stream }, info.length);
-          for (const group of info.groups) {
-            if (group.lag !== null) lag.set({ stream, group: group.name }, group.lag);
-            pending.set({ stream, group: group.name }, group.pending);
-          }
+          infos.forEach((info, i) => {
+            const stream = streams[i] as string;
+            length.set({ stream }, info.length);
+            for (const group of info.groups) {
+              if (group.lag !== null) lag.set({ stream, group: group.name }, group.lag);
+              pending.set({ stream, group: group.name }, group.pending);
+            }
+          });
         },
         () => {
           // Redis is down: report nothing rather than stale numbers; the health endpoint says why.

@@ -1,4 +1,4 @@
-import { commonFields, intField, listField, parseEnv, type Env } from '@sluice/config';
+import { checkClusterSettings, commonFields, intField, listField, parseEnv, type Env } from '@sluice/config';
 import { z } from 'zod';
 
 const KIB = 1024;
@@ -13,6 +13,9 @@ const schema = z
     ...commonFields,
     PORT: intField(3000, 0, 65535),
     HOST: z.string().default('0.0.0.0'),
+    // > 0: a 202 only once WAIT confirms that many replicas hold the entry (within REDIS_WAIT_TIMEOUT_MS), else 503.
+    REDIS_WAIT_REPLICAS: intField(0, 0, 16),
+    REDIS_WAIT_TIMEOUT_MS: intField(1000, 1, 60_000),
     // The consumers' group: the event status look-up reads its pending list.
     CONSUMER_GROUP: z.string().default('event-processors'),
     INGEST_API_KEYS: listField(),
@@ -27,6 +30,7 @@ const schema = z
     RATE_LIMIT_EVENTS_PER_SECOND: intField(undefined, 1, 1_000_000),
   })
   .superRefine((config, ctx) => {
+    checkClusterSettings(config, ctx);
     // Half a credential pair would leave the board silently unmounted; say so at start-up instead.
     if ((config.ADMIN_USER === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
       const missing = config.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';

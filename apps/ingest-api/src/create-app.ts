@@ -3,7 +3,7 @@ import { recordDeadLetterAction } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { partitionStreams, type RedisClient } from '@sluice/redis-stream';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { createApiMetrics } from './api-metrics.js';
@@ -30,6 +30,9 @@ export interface AppDeps {
     ApiConfig,
     | 'STREAM_KEY'
     | 'CONSUMER_GROUP'
+    | 'STREAM_PARTITIONS'
+    | 'REDIS_WAIT_REPLICAS'
+    | 'REDIS_WAIT_TIMEOUT_MS'
     | 'INGEST_API_KEYS'
     | 'ADMIN_USER'
     | 'ADMIN_PASSWORD'
@@ -41,7 +44,7 @@ export interface AppDeps {
   >;
   logger: Logger;
   /** A `request`-profile client (no offline queue, short command timeout), so a Redis outage is a quick 503. */
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   /** Where the metrics go; a fresh registry when omitted (never prom-client's global one). */
   registry?: Registry;
@@ -58,7 +61,8 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const { config, logger, redis, db } = deps;
-  const metrics = createApiMetrics({ registry: deps.registry ?? new Registry(), redis, stream: config.STREAM_KEY });
+  const streams = partitionStreams(config.STREAM_KEY, config.STREAM_PARTITIONS);
+  const metrics = createApiMetrics({ registry: deps.registry ?? new Registry(), redis, streams });
   const app = new Koa<AppState>();
   // Errors are answered by errorMiddleware; anything that still reaches Koa (the board's sub-app re-emits the errors
   // it handled itself) goes to our logger instead of Koa's console.error.
@@ -103,6 +107,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     redis,
     db,
     stream: config.STREAM_KEY,
+    partitions: config.STREAM_PARTITIONS,
+    waitReplicas: config.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
     metrics,
     maxEventBytes: config.MAX_EVENT_BYTES,
     maxBatchEvents: config.MAX_BATCH_EVENTS,
@@ -122,6 +129,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     redis,
     db,
     stream: config.STREAM_KEY,
+    partitions: config.STREAM_PARTITIONS,
     group: config.CONSUMER_GROUP,
     deadLetterQueue: deps.deadLetterQueue,
   });

@@ -1,15 +1,17 @@
 import { findDeadLetterByEventId, findEventById } from '@sluice/db';
 import type { DeadLetterData } from '@sluice/dead-letter';
-import { locateEntry, readNotes } from '@sluice/redis-stream';
+import { locateEntry, partitionStreams, readNotes } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import type { Db } from './db-types.js';
 
 /** What the status look-up needs. */
 export interface EventStatusDeps {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
+  /** STREAM_KEY and STREAM_PARTITIONS: every partition's index is asked (the look-up has no session id to route by). */
   stream: string;
+  partitions?: number;
   group: string;
   /** For the live state of a dead-letter job; without it the archive's state is reported. */
   deadLetterQueue?: Queue<DeadLetterData> | undefined;
@@ -18,10 +20,11 @@ export interface EventStatusDeps {
 /** `GET /api/v1/events/:event_id/status`: where the event is now (see the contract's state table). */
 export type EventStatus = { event_id: string } & (
   | { state: 'stored'; stored_at: string }
-  | { state: 'queued'; entry_id: string }
+  | { state: 'queued'; entry_id: string; partition?: number }
   | {
       state: 'processing' | 'stalled' | 'retrying';
       entry_id: string;
+      partition?: number;
       consumer: string;
       delivery_count: number;
       idle_ms: number;
@@ -48,22 +51,31 @@ export type EventStatus = { event_id: string } & (
 export async function findEventStatus(deps: EventStatusDeps, eventId: string): Promise<EventStatus | undefined> {
   const stored = await storedStatus(deps, eventId);
   if (stored) return stored;
-  const location = await locateEntry(deps.redis, deps.stream, deps.group, eventId);
+  const streams = partitionStreams(deps.stream, deps.partitions ?? 1);
+  const located = await Promise.all(streams.map((stream) => locateEntry(deps.redis, stream, deps.group, eventId)));
+  const at = located.findIndex((found) => found !== undefined);
+  const location = located[at];
+  const stream = streams[at] as string;
+  // Named only when there are partitions, so the single-stream answer stays as the contract shows it.
+  const partition = streams.length > 1 ? { partition: at } : {};
   if (location?.pending) {
     const { consumer, deliveryCount, idleMs } = location.pending;
     const base = {
       event_id: eventId,
       entry_id: location.entryId,
+      ...partition,
       consumer,
       delivery_count: deliveryCount,
       idle_ms: idleMs,
     };
-    const notes = await readNotes(deps.redis, deps.stream, consumer, location.entryId);
+    const notes = await readNotes(deps.redis, stream, consumer, location.entryId);
     if (notes.stall) return { ...base, state: 'stalled', cause: notes.stall.cause };
     if (notes.retry) return { ...base, state: 'retrying', error: notes.retry.error };
     return { ...base, state: 'processing' };
   }
-  if (location && !location.delivered) return { event_id: eventId, state: 'queued', entry_id: location.entryId };
+  if (location && !location.delivered) {
+    return { event_id: eventId, state: 'queued', entry_id: location.entryId, ...partition };
+  }
   const deadLetter = await deadLetterStatus(deps, eventId);
   if (deadLetter) return deadLetter;
   // Acknowledged between the two looks: it was stored meanwhile.

@@ -1,6 +1,6 @@
 import { checkPostgresHealth } from '@sluice/db';
 import { checkRedisHealth } from '@sluice/redis-stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import type { Db } from './db-types.js';
 
 /** How long each part of the health check may take: well inside the 3 s a load balancer usually allows. */
@@ -19,7 +19,7 @@ export interface HealthReport {
 }
 
 /** Pings Redis and runs `select 1` on Postgres, in parallel and each with a time limit, so the check never hangs. */
-export async function checkHealth(redis: Redis, db: Db): Promise<HealthReport> {
+export async function checkHealth(redis: RedisClient, db: Db): Promise<HealthReport> {
   const [redisHealth, postgres] = await Promise.all([
     checkRedisHealth(redis, HEALTH_TIMEOUT_MS),
     checkPostgresHealth(db, HEALTH_TIMEOUT_MS),

@@ -5,12 +5,12 @@ import { createLogger } from '@sluice/logger';
 import { closeInOrder, handleShutdown } from '@sluice/runtime';
 import { Queue } from 'bullmq';
 import { createHttpTerminator } from 'http-terminator';
-import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { createApp } from './create-app.js';
 import { createHttpServer } from './http-server.js';
 import { createRequestRedis } from './request-redis.js';
+import { createRedisClient } from '@sluice/redis-stream';
 
 // The composition root: every client is created here, handed down, and closed here.
 const config = exitOnConfigError(() => loadConfig());
@@ -23,7 +23,7 @@ if (config.INGEST_API_KEYS.length === 0 && config.NODE_ENV === 'production') {
 }
 
 // Request path: no offline queue and a short command timeout, so a Redis outage is a quick 503, never a hang.
-const redis = createRequestRedis({ url: config.REDIS_URL, logger });
+const redis = createRequestRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, logger });
 const db = createDb({
   url: config.DATABASE_URL,
   max: 10,
@@ -37,10 +37,12 @@ collectDefaultMetrics({ register: registry });
 
 // The dead-letter queue (Bull Board, and the job state in event status look-ups) gets a connection of its own:
 // BullMQ wants maxRetriesPerRequest null, which the request path must not have.
-const boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-boardRedis.on('error', (err: Error) =>
-  logger.debug({ err: { name: err.name, message: err.message } }, 'Dead-letter queue Redis connection error'),
-);
+const boardRedis = createRedisClient({
+  url: config.REDIS_URL,
+  clusterNodes: config.REDIS_CLUSTER_NODES,
+  profile: 'worker',
+  name: 'dead-letter-queue',
+});
 const deadLetterQueue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, {
   connection: boardRedis,
   prefix: config.BULLMQ_PREFIX,

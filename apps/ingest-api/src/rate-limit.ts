@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError, unavailable } from './api-error.js';
 import type { AppContext } from './app-state.js';
@@ -24,7 +24,7 @@ return {consumed, ttl}
 /** Options for {@link createEventRateLimit}. */
 export interface EventRateLimitOptions {
   /** The API's request-profile client: no offline queue, so an outage is a quick 503, never a wait. */
-  redis: Redis;
+  redis: RedisClient;
   /** Events per second per client, and the burst allowed (one second's worth). */
   eventsPerSecond: number;
   /** Prefix of the counters' Redis keys (`<prefix>:<client>`). */

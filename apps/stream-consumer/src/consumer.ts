@@ -13,7 +13,7 @@ import {
   type StreamEntry,
 } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import { startHousekeeping, type Housekeeping } from './housekeeping.js';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
 import { backoffDelayMs, brief, Outcomes, sleep } from './outcomes.js';
@@ -52,9 +52,9 @@ export interface ConsumerOptions {
 /** What a {@link Consumer} needs. It owns `reader` (it disconnects it to end a blocked read); nothing else is closed here. */
 export interface ConsumerDeps {
   /** Command client (worker profile: waits out Redis outages): acks, claims, XPENDING, trim, info. */
-  redis: Redis;
+  redis: RedisClient;
   /** A connection used for nothing but the blocking XREADGROUP. */
-  reader: Redis;
+  reader: RedisClient;
   queue: Queue<DeadLetterData>;
   db: Kysely<Database>;
   handlers: HandlerRegistry;
@@ -189,7 +189,7 @@ export class Consumer {
   }
 
   /** For the probes: the loop turns (or a batch makes steps while the loop waits for room), and any sink fault it is stalled on. */
-  status(): { alive: boolean; stalled?: { cause: string; reason: string; forMs: number } } {
+  status(): { alive: boolean; stalled?: { stream: string; cause: string; reason: string; forMs: number } } {
     const lastSign = Math.max(this.#turnAt, this.#outcomes.activeAt);
     const alive =
       this.#running !== undefined &&
@@ -197,7 +197,11 @@ export class Consumer {
       Date.now() - lastSign < Math.max(60_000, 3 * this.#options.blockMs);
     const stall = this.#outcomes.stall;
     if (!stall) return { alive };
-    return { alive, stalled: { cause: stall.cause.message, reason: stall.reason, forMs: Date.now() - stall.since } };
+    const { stream } = this.#options;
+    return {
+      alive,
+      stalled: { stream, cause: stall.cause.message, reason: stall.reason, forMs: Date.now() - stall.since },
+    };
   }
 
   /** Hands a batch to {@link Outcomes} and returns once there is room for another (at most `batchConcurrency` at once). */

@@ -1,12 +1,12 @@
 import type { Logger } from '@sluice/logger';
 import { removeGoneConsumers, trimAcknowledged } from '@sluice/redis-stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import { groupBacklog, withTimeout, type ConsumerMetrics } from './metrics.js';
 import { brief } from './outcomes.js';
 
 /** What the housekeeping timers need. */
 export interface HousekeepingDeps {
-  redis: Redis;
+  redis: RedisClient;
   metrics: ConsumerMetrics;
   logger: Logger;
   options: {

@@ -1,7 +1,6 @@
 import { checkPostgresHealth, type Database, type Kysely } from '@sluice/db';
-import { checkRedisHealth, streamInfo } from '@sluice/redis-stream';
+import { checkRedisHealth, streamInfo, type RedisClient } from '@sluice/redis-stream';
 import type { HealthCheck } from '@sluice/runtime';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The totals logged in the `Consumer stats` line. */
@@ -31,8 +30,8 @@ export class ConsumerMetrics {
   readonly #totals: Record<StatName, number> = { processed: 0, duplicates: 0, errors: 0, deadLettered: 0, lost: 0 };
   readonly #prom: ReturnType<typeof promMetrics> | undefined;
 
-  /** With `backlog`, also builds the Prometheus registry (pending and lag read from Redis at scrape time). */
-  constructor(backlog?: () => Promise<GroupBacklog>) {
+  /** With `backlog`, also builds the Prometheus registry (pending and lag of each stream read at scrape time). */
+  constructor(backlog?: () => Promise<StreamBacklog[]>) {
     if (!backlog) return;
     this.registry = new Registry();
     collectDefaultMetrics({ register: this.registry });
@@ -54,9 +53,9 @@ export class ConsumerMetrics {
     this.#prom?.batchEntries.inc({ source }, size);
   }
 
-  /** Sets `sluice_consumer_stalled{reason}` to 1 while a sink fault stalls the consumer, back to 0 after. */
-  stalled(reason: string, on: boolean): void {
-    this.#prom?.stalled.set({ reason }, on ? 1 : 0);
+  /** Sets `sluice_consumer_stalled{stream,reason}` to 1 while a sink fault stalls the consumer of `stream`, 0 after. */
+  stalled(stream: string, reason: string, on: boolean): void {
+    this.#prom?.stalled.set({ stream, reason }, on ? 1 : 0);
   }
 
   /** A copy of the totals. */
@@ -65,19 +64,22 @@ export class ConsumerMetrics {
   }
 }
 
-function promMetrics(registry: Registry, backlog: () => Promise<GroupBacklog>) {
+function promMetrics(registry: Registry, backlog: () => Promise<StreamBacklog[]>) {
   const registers = [registry];
-  let sampling: Promise<GroupBacklog> | undefined;
-  // prom-client calls both collect()s at the start of a scrape, so they share one XINFO.
+  let sampling: Promise<StreamBacklog[]> | undefined;
+  // prom-client calls both collect()s at the start of a scrape, so they share one XINFO per stream.
   const sample = () => (sampling ??= backlog().finally(() => (sampling = undefined)));
   const backlogGauge = (name: string, help: string, pick: (b: GroupBacklog) => number | null) =>
     new Gauge({
       name,
       help,
+      labelNames: ['stream'],
       registers,
       async collect() {
-        const value = await sample().then(pick, () => null);
-        if (value !== null) this.set(value);
+        for (const b of await sample().catch(() => [])) {
+          const value = pick(b);
+          if (value !== null) this.set({ stream: b.stream }, value);
+        }
       },
     });
   backlogGauge(
@@ -114,8 +116,8 @@ function promMetrics(registry: Registry, backlog: () => Promise<GroupBacklog>) {
     }),
     stalled: new Gauge({
       name: 'sluice_consumer_stalled',
-      help: '1 while a sink fault stalls the consumer, by reason (SQLSTATE or error code)',
-      labelNames: ['reason'],
+      help: '1 while a sink fault stalls the consumer of a stream, by reason (SQLSTATE or error code)',
+      labelNames: ['stream', 'reason'],
       registers,
     }),
   };
@@ -123,7 +125,7 @@ function promMetrics(registry: Registry, backlog: () => Promise<GroupBacklog>) {
 
 /** Reads the group's pending count and lag (XINFO GROUPS), giving up after `timeoutMs` so an outage cannot stall a scrape or a log line. */
 export async function groupBacklog(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   timeoutMs = 2000,
@@ -147,14 +149,27 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
+/** A stream's backlog, for the gauges and the stats line. */
+export type StreamBacklog = GroupBacklog & { stream: string };
+
+/** The backlog of each of `streams` (their partitions, and any stray stream being drained). */
+export async function streamBacklogs(
+  redis: RedisClient,
+  streams: readonly string[],
+  group: string,
+): Promise<StreamBacklog[]> {
+  return Promise.all(streams.map(async (stream) => ({ stream, ...(await groupBacklog(redis, stream, group)) })));
+}
+
 /** What the probes look at. */
 export interface ProbeDeps {
-  redis: Redis;
+  redis: RedisClient;
   db: Kysely<Database>;
-  stream: string;
+  /** Every stream the consumers read (all partitions). */
+  streams: () => readonly string[];
   group: string;
-  /** The consumer's own view: whether its loop turns, and the sink fault it is stalled on, if any. */
-  status: () => { alive: boolean; stalled?: { cause: string; reason: string; forMs: number } };
+  /** The consumers' own view: whether every loop turns, and the sink fault one is stalled on, if any. */
+  status: () => { alive: boolean; stalled?: { stream: string; cause: string; reason: string; forMs: number } };
 }
 
 /**
@@ -168,20 +183,30 @@ export function createProbes(deps: ProbeDeps): { live: HealthCheck; ready: Healt
     return { ok: alive, loop: alive ? 'running' : 'stopped' };
   };
   const ready: HealthCheck = async () => {
-    const [redis, postgres, backlog] = await Promise.all([
+    const streams = deps.streams();
+    const [redis, postgres, backlogs] = await Promise.all([
       checkRedisHealth(deps.redis, 1500),
       checkPostgresHealth(deps.db, 1500),
-      groupBacklog(deps.redis, deps.stream, deps.group, 1500).catch(() => undefined),
+      Promise.all(streams.map((stream) => groupBacklog(deps.redis, stream, deps.group, 1500).catch(() => undefined))),
     ]);
     const { alive, stalled } = deps.status();
+    // One word when every stream agrees; otherwise the streams whose group is missing or could not be read.
+    const missing = streams.filter((_, i) => backlogs[i]?.exists === false);
+    const unknown = streams.filter((_, i) => backlogs[i] === undefined);
+    const group =
+      missing.length === 0 && unknown.length === 0
+        ? 'exists'
+        : unknown.length === streams.length
+          ? 'unknown'
+          : `missing on ${[...missing, ...unknown].join(', ')}`;
     const report = {
       redis: redis.ok ? 'PONG' : `unavailable: ${redis.error ?? 'no answer'}`,
       postgres: postgres.ok ? 'ok' : `unavailable: ${postgres.error ?? 'no answer'}`,
-      group: backlog === undefined ? 'unknown' : backlog.exists ? 'exists' : 'missing',
+      group,
       loop: alive ? 'running' : 'stopped',
       ...(stalled ? { stalled } : {}),
     };
-    const ok = redis.ok && postgres.ok && backlog?.exists === true && alive && !stalled;
+    const ok = redis.ok && postgres.ok && group === 'exists' && alive && !stalled;
     return { ok, ...report };
   };
   return { live, ready };

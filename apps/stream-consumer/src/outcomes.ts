@@ -27,7 +27,7 @@ import {
   type StreamEntry,
 } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
 
 /** Settings of {@link Outcomes}. */
@@ -48,7 +48,7 @@ interface OutcomesOptions {
 /** What {@link Outcomes} needs; none of it is closed here. */
 export interface OutcomesDeps {
   /** The command client (worker profile: waits out a Redis outage instead of failing). */
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<DeadLetterData>;
   db: Kysely<Database>;
   handlers: HandlerRegistry;
@@ -400,9 +400,9 @@ export class Outcomes {
     const reason = sqlState(cause) ?? (typeof code === 'string' ? code : cause.name);
     const previous = this.#stall;
     if (previous?.reason === reason) return void (previous.cause = cause);
-    if (previous) this.#deps.metrics.stalled(previous.reason, false);
+    if (previous) this.#deps.metrics.stalled(this.#deps.options.stream, previous.reason, false);
     this.#stall = { cause, reason, since };
-    this.#deps.metrics.stalled(reason, true);
+    this.#deps.metrics.stalled(this.#deps.options.stream, reason, true);
     this.#noteStall();
   }
 
@@ -440,7 +440,7 @@ export class Outcomes {
     const stall = this.#stall;
     if (this.#stalledBatches > 0 || !stall) return;
     this.#stall = undefined;
-    this.#deps.metrics.stalled(stall.reason, false);
+    this.#deps.metrics.stalled(this.#deps.options.stream, stall.reason, false);
     this.#noteStall();
     this.#deps.logger.info(
       { reason: stall.reason, stalledForMs: Date.now() - stall.since },

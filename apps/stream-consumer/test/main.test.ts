@@ -109,7 +109,7 @@ describe('the built consumer (node dist/main.js)', () => {
     });
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('sluice_consumer_events_total{outcome="processed"} 1');
-    expect(metrics).toContain('sluice_consumer_pending 0');
+    expect(metrics).toContain(`sluice_consumer_pending{stream="${n.stream}"} 0`);
     expect(metrics).toContain('sluice_consumer_batch_duration_seconds_count{source="read"} 1');
 
     // The read is blocked (BLOCK_MS 5000 by default): stopping must not wait for it.

@@ -180,7 +180,7 @@ describe(`sink faults lasting ${FAULT_MS / 1000} s while events arrive (built co
   };
   const stalledGauge = async () => {
     const text = await (await fetch(`http://127.0.0.1:${consumerPort}/metrics`)).text();
-    return [...text.matchAll(/^sluice_consumer_stalled\{reason="([^"]+)"\} (\d+)$/gm)].map(
+    return [...text.matchAll(/^sluice_consumer_stalled\{stream="[^"]+",reason="([^"]+)"\} (\d+)$/gm)].map(
       ([, reason, value]): [string | undefined, number] => [reason, Number(value)],
     );
   };

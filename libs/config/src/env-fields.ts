@@ -57,6 +57,13 @@ export const commonFields = {
     .regex(/^[^:]+$/, 'must not contain ":"')
     .default('events-dead-letter'),
   BULLMQ_PREFIX: z.string().default('bull'),
+  // Redis Cluster seed nodes (host:port, comma-separated); empty means a single Redis at REDIS_URL.
+  REDIS_CLUSTER_NODES: listField().refine(
+    (nodes) => nodes.every((node) => /^\[?[^\s\]]+\]?:\d{1,5}$/.test(node)),
+    'must be comma-separated host:port pairs',
+  ),
+  // N > 1 splits the stream into STREAM_KEY:{0} ... STREAM_KEY:{N-1}.
+  STREAM_PARTITIONS: intField(1, 1, 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 };
@@ -64,4 +71,21 @@ export const commonFields = {
 /** `<hostname>-<pid>`: unique per process, so a restarted process does not inherit the old one's pending list by accident. */
 export function defaultConsumerName(): string {
   return `${os.hostname()}-${process.pid}`;
+}
+
+/**
+ * The rule between the Redis Cluster settings: BullMQ keeps each queue in one hash slot only when its prefix has a
+ * hash tag, so with REDIS_CLUSTER_NODES set BULLMQ_PREFIX must hold one (`{sluice}`). For an app schema's superRefine.
+ */
+export function checkClusterSettings(
+  config: { REDIS_CLUSTER_NODES: string[]; BULLMQ_PREFIX: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(config.BULLMQ_PREFIX)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BULLMQ_PREFIX'],
+      message: 'must contain a hash tag such as {sluice} when REDIS_CLUSTER_NODES is set (BullMQ on Redis Cluster)',
+    });
+  }
 }

@@ -1,4 +1,11 @@
 export { ConfigError } from './config-error.js';
 export { parseEnv, type Env } from './parse-env.js';
-export { commonFields, defaultConsumerName, intField, listField, urlField } from './env-fields.js';
+export {
+  checkClusterSettings,
+  commonFields,
+  defaultConsumerName,
+  intField,
+  listField,
+  urlField,
+} from './env-fields.js';
 export { exitOnConfigError } from './exit-on-config-error.js';

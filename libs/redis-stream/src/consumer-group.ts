@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
@@ -6,7 +6,7 @@ import { toStreamError } from './redis-error-kinds.js';
  * Creates `group` on `stream` at id 0, creating the stream too (MKSTREAM), so entries added before the group existed
  * are still delivered. Resolves 'exists' when the group is already there (BUSYGROUP); throws StreamError otherwise.
  */
-export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<'created' | 'exists'> {
+export async function ensureGroup(redis: RedisClient, stream: string, group: string): Promise<'created' | 'exists'> {
   try {
     await ensureConnected(redis);
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
@@ -51,7 +51,7 @@ export interface RemoveGoneConsumersOptions {
  * until idle claims have taken them over: its entries are never deleted with it. Removing a live consumer by mistake
  * would be harmless: it has nothing pending, and its next read adds it back.
  */
-export async function removeGoneConsumers(redis: Redis, options: RemoveGoneConsumersOptions): Promise<string[]> {
+export async function removeGoneConsumers(redis: RedisClient, options: RemoveGoneConsumersOptions): Promise<string[]> {
   const { stream, group, idleMs, keep } = options;
   try {
     await ensureConnected(redis);

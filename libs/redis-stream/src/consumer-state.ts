@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 import { sameSlotPrefix } from './stream-index.js';
@@ -24,7 +24,7 @@ export interface RetryNote {
   dueAt: string;
 }
 
-async function run<T>(redis: Redis, what: string, command: () => Promise<T>): Promise<T> {
+async function run<T>(redis: RedisClient, what: string, command: () => Promise<T>): Promise<T> {
   try {
     await ensureConnected(redis);
     return await command();
@@ -35,7 +35,7 @@ async function run<T>(redis: Redis, what: string, command: () => Promise<T>): Pr
 
 /** Publishes (or, with undefined, withdraws) `consumer`'s stall; refresh it well within `ttlMs` while it lasts. */
 export async function noteStall(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   consumer: string,
   note: StallNote | undefined,
@@ -49,7 +49,7 @@ export async function noteStall(
 
 /** Publishes that these entries wait for another delivery; each note expires after `ttlMs`. */
 export async function noteRetries(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   notes: ReadonlyArray<{ entryId: string; note: RetryNote }>,
   ttlMs: number,
@@ -63,14 +63,14 @@ export async function noteRetries(
 }
 
 /** Withdraws the retry notes of entries that are done (acked or dead-lettered). */
-export async function clearRetries(redis: Redis, stream: string, entryIds: readonly string[]): Promise<void> {
+export async function clearRetries(redis: RedisClient, stream: string, entryIds: readonly string[]): Promise<void> {
   if (entryIds.length === 0) return;
   await run(redis, 'clearing retry notes', () => redis.unlink(...entryIds.map((id) => retryKey(stream, id))));
 }
 
 /** What a consumer said about one of its entries: its stall, and the entry's retry note, when there are any. */
 export async function readNotes(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   consumer: string,
   entryId: string,

@@ -1,9 +1,11 @@
 export {
   createRedisClient,
+  parseClusterNodes,
   reconnectDelayMs,
   CONNECT_TIMEOUT_MS,
   REQUEST_COMMAND_TIMEOUT_MS,
   type CreateRedisClientOptions,
+  type RedisClient,
   type RedisProfile,
 } from './redis-client.js';
 export { parseRedisUrl, type RedisUrlParts } from './redis-url.js';
@@ -12,6 +14,7 @@ export { checkRedisHealth, type RedisHealth } from './redis-health.js';
 export {
   StreamError,
   StreamUnavailableError,
+  ReplicationTimeoutError,
   EventEncodingError,
   RedisUrlError,
   isStreamError,
@@ -52,5 +55,7 @@ export {
   sameSlotPrefix,
   type EntryLocation,
   type IndexedEvent,
+  type PublishIndexedOptions,
 } from './stream-index.js';
+export { findStrayStreams, partitionOf, partitionStream, partitionStreams } from './stream-partitions.js';
 export { clearRetries, noteRetries, noteStall, readNotes, type RetryNote, type StallNote } from './consumer-state.js';

@@ -1,14 +1,20 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisUrl } from './redis-url.js';
+import { RedisUrlError } from './stream-errors.js';
 import type { StreamLogger } from './stream-logger.js';
+
+/** A single-node client or a Redis Cluster client: every function of this package takes either. */
+export type RedisClient = Redis | Cluster;
 
 /** `request`: fail fast (API request path). `worker`: queue and wait through outages (consumers, workers). */
 export type RedisProfile = 'request' | 'worker';
 
 /** Options for {@link createRedisClient}. */
 export interface CreateRedisClientOptions {
-  /** `redis://` or `rediss://` URL; validated first. */
+  /** `redis://` or `rediss://` URL; validated first. With `clusterNodes`, only its credentials and TLS are used. */
   url: string;
+  /** REDIS_CLUSTER_NODES: `host:port` seed nodes; when given, the client is a Redis Cluster client. */
+  clusterNodes?: readonly string[];
   /** How the client behaves while Redis is away. */
   profile: RedisProfile;
   /** Where connection events go; lines carry `host:port`, never the URL or password. @defaultValue no logging */
@@ -42,7 +48,9 @@ export function reconnectDelayMs(attempt: number): number {
  * An ioredis client that connects on first use (or `await redis.connect()`), reconnects for ever with backoff and logs
  * its connection events. Whoever creates it calls `quit()`. A client doing blocking reads must not be shared.
  */
-export function createRedisClient(options: CreateRedisClientOptions): Redis {
+export function createRedisClient(options: CreateRedisClientOptions & { clusterNodes?: undefined }): Redis;
+export function createRedisClient(options: CreateRedisClientOptions): RedisClient;
+export function createRedisClient(options: CreateRedisClientOptions): RedisClient {
   const parts = parseRedisUrl(options.url);
   const name = options.name ?? options.profile;
   const profileOptions: RedisOptions =
@@ -58,17 +66,58 @@ export function createRedisClient(options: CreateRedisClientOptions): Redis {
           enableOfflineQueue: true,
           ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
         };
-  const redis = new Redis(options.url.trim(), {
+  const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: reconnectDelayMs,
     ...(/^[\x21-\x7e]{1,64}$/.test(name) ? { connectionName: name } : {}),
     ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
-    ...profileOptions,
-  });
-  const base = { component: 'redis', client: name, profile: options.profile, address: parts.address };
+  };
+  const nodes = options.clusterNodes ?? [];
+  const redis: RedisClient =
+    nodes.length > 0
+      ? createCluster(options.url.trim(), nodes, common, profileOptions)
+      : new Redis(options.url.trim(), { ...common, retryStrategy: reconnectDelayMs, ...profileOptions });
+  const address = nodes.length > 0 ? nodes.join(',') : parts.address;
+  const base = { component: 'redis', client: name, profile: options.profile, address };
   logConnectionEvents(redis, options.logger, base, secretsOf(options.url.trim()));
   return redis;
+}
+
+/** Parses REDIS_CLUSTER_NODES entries (`host:port`); throws a RedisUrlError naming the bad one. */
+export function parseClusterNodes(nodes: readonly string[]): Array<{ host: string; port: number }> {
+  return nodes.map((node) => {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(node.trim());
+    const port = Number(match?.[2]);
+    if (!match?.[1] || !(port > 0 && port < 65536)) {
+      throw new RedisUrlError(`Redis Cluster node "${node}" is not host:port`);
+    }
+    return { host: match[1], port };
+  });
+}
+
+/**
+ * A Redis Cluster client over the seed `nodes`, with the credentials (and TLS) of `url`. Offline queueing and
+ * reconnects work as the profile says, per cluster; a failover or a slot move is followed by ioredis itself.
+ */
+function createCluster(url: string, nodes: readonly string[], common: RedisOptions, profile: RedisOptions): Cluster {
+  const parsed = new URL(url);
+  const { enableOfflineQueue, ...nodeOptions } = profile;
+  return new Cluster(parseClusterNodes(nodes), {
+    lazyConnect: true,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: reconnectDelayMs,
+    // A failover takes the cluster's node timeout; keep retrying the command meanwhile rather than fail it.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+    redisOptions: {
+      ...common,
+      ...nodeOptions,
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+      ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
 }
 
 /** The URL and its password (raw and decoded): texts that must never reach a log line. */
@@ -84,7 +133,7 @@ function secretsOf(url: string): string[] {
 }
 
 function logConnectionEvents(
-  redis: Redis,
+  redis: RedisClient,
   logger: StreamLogger | undefined,
   base: Record<string, unknown>,
   secrets: string[],

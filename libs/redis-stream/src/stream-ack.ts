@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 import { indexKey } from './stream-index.js';
@@ -8,7 +8,7 @@ import { indexKey } from './stream-index.js';
  * same round trip removes those events from the stream's index (they are no longer in the stream's care).
  */
 export async function ack(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   ids: string[],

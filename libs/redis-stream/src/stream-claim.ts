@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamEntry, type RawEntry, type StreamEntry } from './stream-entry.js';
 import { isUnknownCommandError, toStreamError } from './redis-error-kinds.js';
@@ -36,7 +36,7 @@ type XAutoClaimReply = [cursor: string, entries: RawEntry[], deleted?: string[]]
  * until '0-0' or until `count` entries are taken; an empty page is not the end). Falls back to XPENDING + XCLAIM on
  * servers without XAUTOCLAIM.
  */
-export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promise<ClaimIdleResult> {
+export async function claimIdle(redis: RedisClient, options: ClaimIdleOptions): Promise<ClaimIdleResult> {
   const { stream, group, consumer, minIdleMs, count } = options;
   const claimed: RawEntry[] = [];
   const deletedIds: string[] = [];
@@ -69,7 +69,7 @@ export async function claimIdle(redis: Redis, options: ClaimIdleOptions): Promis
   return { entries: await withCounts(redis, stream, group, claimed), deletedIds, cursor };
 }
 
-async function withCounts(redis: Redis, stream: string, group: string, raws: RawEntry[]): Promise<StreamEntry[]> {
+async function withCounts(redis: RedisClient, stream: string, group: string, raws: RawEntry[]): Promise<StreamEntry[]> {
   const counts = await deliveryCounts(
     redis,
     stream,
@@ -83,7 +83,7 @@ async function withCounts(redis: Redis, stream: string, group: string, raws: Raw
  * The XAUTOCLAIM fallback for servers before 6.2: page through XPENDING (no IDLE filter there), XCLAIM the idle ids,
  * and report as deleted the ones XCLAIM did not return that no longer exist in the stream. Exported for tests.
  */
-export async function claimIdleWithXclaim(redis: Redis, options: ClaimIdleOptions): Promise<ClaimIdleResult> {
+export async function claimIdleWithXclaim(redis: RedisClient, options: ClaimIdleOptions): Promise<ClaimIdleResult> {
   const { stream, group, consumer, minIdleMs, count } = options;
   if (count <= 0) return { entries: [], deletedIds: [], cursor: options.start ?? '0-0' };
   const pageSize = Math.max(count, 100);
@@ -114,7 +114,7 @@ export async function claimIdleWithXclaim(redis: Redis, options: ClaimIdleOption
 }
 
 /** Of `ids`, those with no entry in the stream (an id XCLAIM skipped may simply have been claimed by someone else). */
-async function missingFromStream(redis: Redis, stream: string, ids: string[]): Promise<string[]> {
+async function missingFromStream(redis: RedisClient, stream: string, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.xrange(stream, id, id, 'COUNT', 1);
@@ -150,7 +150,7 @@ export interface RedeliverResult {
  * delivery count, exactly once per call, which is what makes a retry count as a delivery. Ids no longer pending (acked
  * meanwhile, group re-created) are skipped; ids whose body is gone are reported in `deletedIds`.
  */
-export async function redeliver(redis: Redis, target: ConsumerTarget, ids: string[]): Promise<RedeliverResult> {
+export async function redeliver(redis: RedisClient, target: ConsumerTarget, ids: string[]): Promise<RedeliverResult> {
   if (ids.length === 0) return { entries: [], deletedIds: [] };
   const { stream, group, consumer } = target;
   let raws: RawEntry[];
@@ -176,7 +176,7 @@ export async function redeliver(redis: Redis, target: ConsumerTarget, ids: strin
  * Returns how many were held.
  */
 export async function hold(
-  redis: Redis,
+  redis: RedisClient,
   target: ConsumerTarget & { minIdleMs: number },
   ids: string[],
 ): Promise<number> {

@@ -15,7 +15,15 @@ export class StreamError extends Error {
 
 /** Redis is unreachable, timed out or refuses writes (OOM, READONLY, MISCONF, LOADING): transient, retry later; the API answers 503. */
 export class StreamUnavailableError extends StreamError {
-  override readonly name = 'StreamUnavailableError';
+  override readonly name: string = 'StreamUnavailableError';
+}
+
+/**
+ * The entries were written but fewer replicas than asked confirmed them in time (WAIT): an outage for the caller
+ * (503), and the entries may stay, so a client that retries with the same event ids stores each event once.
+ */
+export class ReplicationTimeoutError extends StreamUnavailableError {
+  override readonly name = 'ReplicationTimeoutError';
 }
 
 /** An event could not be turned into JSON (a BigInt, a cycle, not an object): permanent, retrying cannot fix it. */
@@ -43,5 +51,5 @@ export function isStreamError(err: unknown): err is StreamError {
 
 /** True for a {@link StreamUnavailableError}, by class or by `name`. */
 export function isStreamUnavailableError(err: unknown): err is StreamUnavailableError {
-  return err instanceof StreamUnavailableError || hasName(err, ['StreamUnavailableError']);
+  return err instanceof StreamUnavailableError || hasName(err, ['StreamUnavailableError', 'ReplicationTimeoutError']);
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
-import { EventEncodingError, StreamError } from './stream-errors.js';
+import { EventEncodingError, ReplicationTimeoutError, StreamError } from './stream-errors.js';
 import { EVENT_FIELD, encodeEvent } from './stream-entry.js';
 import { compareStreamIds } from './stream-id.js';
 
@@ -35,7 +35,7 @@ function script(lua: string): Script {
 
 /** Runs `script` (EVALSHA, then EVAL the first time Redis does not know it). */
 async function runScript(
-  redis: Redis,
+  redis: RedisClient,
   { lua, sha }: Script,
   keys: string[],
   args: Array<string | number>,
@@ -71,7 +71,12 @@ export interface IndexedEvent {
  * EventEncodingError before sending anything when an event cannot be serialised, StreamUnavailableError quickly when
  * Redis is unreachable, times out or refuses writes.
  */
-export async function publishIndexed(redis: Redis, stream: string, events: readonly IndexedEvent[]): Promise<string[]> {
+export async function publishIndexed(
+  redis: RedisClient,
+  stream: string,
+  events: readonly IndexedEvent[],
+  options: PublishIndexedOptions = {},
+): Promise<string[]> {
   if (events.length === 0) return [];
   const args: string[] = [];
   for (const { event, eventId } of events) {
@@ -81,15 +86,57 @@ export async function publishIndexed(redis: Redis, stream: string, events: reado
       throw new EventEncodingError(`event cannot be serialised: ${(err as Error).message}`, { cause: err });
     }
   }
+  const keys = [stream, indexKey(stream)];
+  const replicas = options.waitReplicas ?? 0;
   let ids: unknown;
+  let acknowledged = replicas;
   try {
     await ensureConnected(redis);
-    ids = await runScript(redis, PUBLISH_INDEXED, [stream, indexKey(stream)], args);
+    if (replicas === 0) ids = await runScript(redis, PUBLISH_INDEXED, keys, args);
+    else [ids, acknowledged] = await runScriptThenWait(redis, keys, args, replicas, options.waitTimeoutMs ?? 1000);
   } catch (err) {
     throw toStreamError(err, `XADD of ${events.length} events to ${stream}`);
   }
   if (!Array.isArray(ids) || ids.length !== events.length) throw new StreamError(`XADD to ${stream} returned no ids`);
+  if (acknowledged < replicas) {
+    throw new ReplicationTimeoutError(
+      `XADD to ${stream}: ${acknowledged} of ${replicas} replica(s) confirmed the entries within ${options.waitTimeoutMs ?? 1000} ms`,
+    );
+  }
   return ids.map(String);
+}
+
+/** Options for {@link publishIndexed}. */
+export interface PublishIndexedOptions {
+  /** Confirm with WAIT that this many replicas hold the entries before returning. @defaultValue 0 */
+  waitReplicas?: number;
+  /** @defaultValue 1000 */
+  waitTimeoutMs?: number;
+}
+
+/**
+ * The script and WAIT in one pipeline, so WAIT goes to the node that took the write (on a cluster the pipeline follows
+ * the stream's slot). Returns the entry ids and how many replicas acknowledged.
+ */
+async function runScriptThenWait(
+  redis: RedisClient,
+  keys: string[],
+  args: string[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<[unknown, number]> {
+  for (const useSha of [true, false]) {
+    const pipeline = redis.pipeline();
+    if (useSha) pipeline.evalsha(PUBLISH_INDEXED.sha, keys.length, ...keys, ...args);
+    else pipeline.eval(PUBLISH_INDEXED.lua, keys.length, ...keys, ...args);
+    const replies = (await pipeline.wait(replicas, timeoutMs).exec()) ?? [];
+    const [[scriptErr, ids] = [null, null], [waitErr, acknowledged] = [null, 0]] = replies;
+    if (scriptErr && useSha && scriptErr.message.startsWith('NOSCRIPT')) continue;
+    if (scriptErr) throw scriptErr;
+    if (waitErr) throw waitErr;
+    return [ids, Number(acknowledged)];
+  }
+  throw new StreamError('the publish script could not be loaded');
 }
 
 /** Where an indexed entry is in its group's life: found by {@link locateEntry}. */
@@ -106,7 +153,7 @@ export interface EntryLocation {
  * XINFO GROUPS, pipelined). Undefined when the event is not indexed (never published with an index, or acknowledged).
  */
 export async function locateEntry(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   eventId: string,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 import { parseStreamId } from './stream-id.js';
@@ -28,7 +28,7 @@ function run(replies: Array<[Error | null, unknown]> | null, index: number, what
 }
 
 /** Length and per-group state of a stream, for metrics and health pages. A missing stream is `{ length: 0, groups: [] }`. */
-export async function streamInfo(redis: Redis, stream: string): Promise<StreamInfo> {
+export async function streamInfo(redis: RedisClient, stream: string): Promise<StreamInfo> {
   const what = `XINFO GROUPS on ${stream}`;
   let first: Array<[Error | null, unknown]> | null;
   try {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
@@ -9,7 +9,7 @@ type XPendingRow = [id: string, consumer: string, idleMs: number, deliveries: nu
  * Counts live in Redis, so they survive consumer restarts. Ids not pending (acked, never delivered) are absent.
  */
 export async function deliveryCounts(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   ids: string[],
@@ -43,7 +43,7 @@ export interface PendingEntryInfo {
 
 /** A page of the group's pending list (XPENDING s g start + count [consumer]); `start` may be exclusive: `(id`. */
 export async function pendingRange(
-  redis: Redis,
+  redis: RedisClient,
   options: { stream: string; group: string; start?: string; count: number; consumer?: string },
 ): Promise<PendingEntryInfo[]> {
   const { stream, group, count, consumer } = options;

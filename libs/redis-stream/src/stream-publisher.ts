@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { EVENT_FIELD, encodeEvent } from './stream-entry.js';
 import { ensureConnected } from './redis-connect.js';
 import { isRedisUnavailableError, toStreamError } from './redis-error-kinds.js';
@@ -37,7 +37,7 @@ function encodeOrThrow(event: object): string {
  * Redis is unreachable, times out or refuses writes (a request-profile client never queues), EventEncodingError when
  * the event cannot be serialised.
  */
-export async function publish(redis: Redis, stream: string, event: object): Promise<string> {
+export async function publish(redis: RedisClient, stream: string, event: object): Promise<string> {
   const json = encodeOrThrow(event);
   try {
     await ensureConnected(redis);
@@ -57,7 +57,7 @@ type Encoded = { index: number; json: string };
  * when Redis is unreachable or refuses every write; an atomic batch throws on any Redis-level failure.
  */
 export async function publishBatch(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   events: object[],
   options: PublishBatchOptions = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamEntry, type RawEntry, type StreamEntry } from './stream-entry.js';
 import { toStreamError } from './redis-error-kinds.js';
@@ -36,7 +36,7 @@ function entriesOf(reply: unknown): RawEntry[] {
  * is: check `isNoGroupError`, `ensureGroup`, read again. Pass a client of its own (worker profile): a blocked
  * connection cannot serve other commands, and a command timeout shorter than `blockMs` would cut every read short.
  */
-export async function read(redis: Redis, options: ReadOptions): Promise<StreamEntry[]> {
+export async function read(redis: RedisClient, options: ReadOptions): Promise<StreamEntry[]> {
   const { stream, group, consumer, count, blockMs } = options;
   let reply: unknown;
   try {
@@ -54,7 +54,7 @@ export async function read(redis: Redis, options: ReadOptions): Promise<StreamEn
  * An entry whose body was deleted while pending is kept in place (so paging by last id still works) with `fields:
  * null`: ack it, there is nothing left to process.
  */
-export async function readOwnPending(redis: Redis, options: ReadOwnPendingOptions): Promise<StreamEntry[]> {
+export async function readOwnPending(redis: RedisClient, options: ReadOwnPendingOptions): Promise<StreamEntry[]> {
   const { stream, group, consumer, count } = options;
   const after = options.after ?? '0';
   const start = after === '0' || after === '0-0' ? '-' : `(${after}`;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { toStreamError } from './redis-error-kinds.js';
 
@@ -59,7 +59,7 @@ return redis.call('XTRIM', key, 'MINID', '=', oldest)
  * entry that is pending or not yet delivered to some group. No groups (or no stream): removes nothing. Returns the
  * number of entries removed.
  */
-export async function trimAcknowledged(redis: Redis, stream: string): Promise<number> {
+export async function trimAcknowledged(redis: RedisClient, stream: string): Promise<number> {
   try {
     await ensureConnected(redis);
     return Number(await redis.eval(TRIM_SCRIPT, 1, stream));

@@ -6,3 +6,4 @@ export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from '
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 export { appEntry, spawnApp, type SpawnedApp } from './spawn-app.js';
 export { captureLogs, type CapturedLogs } from './capture-logs.js';
+export { startPrivateCluster, type PrivateCluster, type PrivateClusterOptions } from './private-cluster.js';

@@ -2,6 +2,7 @@ import { ConfigError, type Env } from '@sluice/config';
 import type { DeadLetterData } from '@sluice/dead-letter';
 import { createDb, type Database, type Kysely } from '@sluice/db';
 import { Queue, type Job } from 'bullmq';
+import { createRedisClient, type RedisClient } from '@sluice/redis-stream';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { HELP, parseDeadLettersArgs, USAGE, UsageError, type DeadLettersArgs } from './dead-letters.args.js';
@@ -42,11 +43,19 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo): Pro
     return 1;
   }
   // A CLI should fail with a message when Redis is away, not wait for it forever.
-  const redis = new Redis(config.REDIS_URL, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
-    retryStrategy: (times) => (times > 3 ? null : 200 * times),
-  });
+  const redis: RedisClient =
+    config.REDIS_CLUSTER_NODES.length > 0
+      ? createRedisClient({
+          url: config.REDIS_URL,
+          clusterNodes: config.REDIS_CLUSTER_NODES,
+          profile: 'worker',
+          name: 'dead-letters-cli',
+        })
+      : new Redis(config.REDIS_URL, {
+          maxRetriesPerRequest: 1,
+          connectTimeout: 5000,
+          retryStrategy: (times) => (times > 3 ? null : 200 * times),
+        });
   redis.on('error', () => {
     // Reported by the command that fails.
   });

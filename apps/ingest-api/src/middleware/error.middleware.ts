@@ -56,6 +56,7 @@ function respondWithError(ctx: AppContext, error: ApiError, thrown: unknown): vo
   for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
   ctx.body = {
     error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    ...error.fields,
     request_id: ctx.state.requestId,
   };
 }

@@ -1,10 +1,9 @@
 import type Router from '@koa/router';
 import { findEventById } from '@sluice/db';
 import type { EventInput, StreamEvent } from '@sluice/process-event';
-import { publishIndexed } from '@sluice/redis-stream';
-import type { Redis } from 'ioredis';
+import { partitionStream, publishIndexed, ReplicationTimeoutError, type RedisClient } from '@sluice/redis-stream';
 import { v7 as uuidv7 } from 'uuid';
-import { ApiError } from '../api-error.js';
+import { ApiError, unavailable } from '../api-error.js';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { AppState } from '../app-state.js';
 import { readJsonBody } from '../body/read-json-body.js';
@@ -15,9 +14,15 @@ import { translateDbError } from './db-errors.js';
 
 /** What the event routes need. */
 export interface EventRoutesDeps {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
+  /** STREAM_KEY: the stream, or the base name of its partitions. */
   stream: string;
+  /** STREAM_PARTITIONS. @defaultValue 1 */
+  partitions?: number;
+  /** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS. @defaultValue 0, 1000 */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
   metrics: ApiMetrics;
   maxEventBytes: number;
   maxBatchEvents: number;
@@ -40,6 +45,22 @@ function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
 export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesDeps): void {
   const { redis, db, stream, metrics } = deps;
   const batchLimits = { maxEvents: deps.maxBatchEvents, maxEventBytes: deps.maxEventBytes };
+  const wait = { waitReplicas: deps.waitReplicas ?? 0, waitTimeoutMs: deps.waitTimeoutMs ?? 1000 };
+
+  /**
+   * Adds the events (and their index fields) in one script, all or none, to the partition of the first event's
+   * session (or id). With REDIS_WAIT_REPLICAS, a replica shortfall is a 503 that names the ids: the entries may
+   * stay, and a client that retries with them stores each event once.
+   */
+  const publish = async (events: StreamEvent[]) => {
+    const first = events[0] as StreamEvent;
+    const target = partitionStream(stream, deps.partitions ?? 1, first.session_id ?? first.event_id);
+    const indexed = events.map((event) => ({ event, eventId: event.event_id }));
+    await publishIndexed(redis, target, indexed, wait).catch((err: unknown) => {
+      if (!(err instanceof ReplicationTimeoutError)) throw err;
+      throw unavailable('Redis replication', err, { event_ids: events.map((event) => event.event_id) });
+    });
+  };
   // Spent only once the request is valid, so a refused request uses no quota.
   const rateLimit = deps.rateLimit ?? NO_RATE_LIMIT;
 
@@ -47,7 +68,7 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
     const { value } = await readJsonBody(ctx.req, deps.maxEventBytes);
     const event = toStreamEvent(validateEvent(value), new Date().toISOString());
     // Indexed by its id in the same script as the XADD, so `GET .../status` can find it while it is in the stream.
-    await rateLimit.spend(ctx, 1, () => publishIndexed(redis, stream, [{ event, eventId: event.event_id }]));
+    await rateLimit.spend(ctx, 1, () => publish([event]));
     metrics.eventsAccepted.inc({ endpoint: 'single' });
     ctx.status = 202;
     ctx.body = { status: 'accepted', event_id: event.event_id };
@@ -57,14 +78,7 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
     const { value, bytes } = await readJsonBody(ctx.req, deps.maxBatchBytes);
     const receivedAt = new Date().toISOString();
     const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
-    // One script: every event is added (and indexed) or none is.
-    await rateLimit.spend(ctx, events.length, () =>
-      publishIndexed(
-        redis,
-        stream,
-        events.map((event) => ({ event, eventId: event.event_id })),
-      ),
-    );
+    await rateLimit.spend(ctx, events.length, () => publish(events));
     metrics.eventsAccepted.inc({ endpoint: 'batch' }, events.length);
     ctx.status = 202;
     ctx.body = { status: 'accepted', event_ids: events.map((event) => event.event_id) };

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Logger } from '@sluice/logger';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis-stream';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../api-error.js';
 import type { AppState } from '../app-state.js';
 import type { Db } from '../db-types.js';
@@ -14,7 +14,7 @@ export const PROBE_PATHS = { live: '/healthz', ready: '/readyz' } as const;
 
 /** What the health route needs. */
 export interface HealthRoutesDeps {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   logger: Logger;
 }

@@ -8,8 +8,7 @@ import {
   uniqueKey,
 } from '@sluice/test-support';
 import type { Queue } from 'bullmq';
-import { indexKey } from '@sluice/redis-stream';
-import type { Redis } from 'ioredis';
+import { indexKey, type RedisClient } from '@sluice/redis-stream';
 import type Koa from 'koa';
 import { Registry } from 'prom-client';
 import request from 'supertest';
@@ -58,7 +57,7 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   stream: string;
   /** The app's own request-profile client. */
-  redis: Redis;
+  redis: RedisClient;
   registry: Registry;
   logs: CapturedLogs;
   /** XLEN of the app's stream (0 when it does not exist). */

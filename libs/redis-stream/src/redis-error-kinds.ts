@@ -14,12 +14,14 @@ const UNAVAILABLE_CODES = new Set([
   'ENOTFOUND',
 ]);
 
-/** Reply prefixes with which a live server refuses work for now (loading, replica, out of memory, failed save, failover). */
-const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MISCONF|OOM|CLUSTERDOWN|MASTERDOWN|TRYAGAIN)\b/;
+/** Reply prefixes with which a live server refuses work for now (loading, replica, out of memory, failed save, failover, a slot that moved). */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MISCONF|OOM|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|MOVED|ASK)\b/;
 
 /** Messages ioredis uses when it gives up on a command because of the connection, not the command. */
 const UNAVAILABLE_MESSAGES = [
   'Connection is closed',
+  // The connection dropped with the command in flight: it may or may not have run; the caller's retry is idempotent.
+  'Command aborted due to connection close',
   "Stream isn't writeable and enableOfflineQueue options is false",
   'Command timed out',
   'Reached the max retries per request limit',

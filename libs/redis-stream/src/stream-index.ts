@@ -125,18 +125,27 @@ async function runScriptThenWait(
   replicas: number,
   timeoutMs: number,
 ): Promise<[unknown, number]> {
-  for (const useSha of [true, false]) {
+  let useSha = true;
+  for (let attempt = 1; ; attempt += 1) {
     const pipeline = redis.pipeline();
     if (useSha) pipeline.evalsha(PUBLISH_INDEXED.sha, keys.length, ...keys, ...args);
     else pipeline.eval(PUBLISH_INDEXED.lua, keys.length, ...keys, ...args);
     const replies = (await pipeline.wait(replicas, timeoutMs).exec()) ?? [];
     const [[scriptErr, ids] = [null, null], [waitErr, acknowledged] = [null, 0]] = replies;
-    if (scriptErr && useSha && scriptErr.message.startsWith('NOSCRIPT')) continue;
+    if (scriptErr && useSha && scriptErr.message.startsWith('NOSCRIPT')) {
+      useSha = false;
+      continue;
+    }
+    // The slot moved (a failover): the pipeline went to the old node, which ran nothing. ioredis has learnt the new
+    // owner from the MOVED reply, so the next attempt goes there.
+    if (scriptErr && /^(MOVED|ASK) /.test(scriptErr.message) && attempt < 4) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
     if (scriptErr) throw scriptErr;
     if (waitErr) throw waitErr;
     return [ids, Number(acknowledged)];
   }
-  throw new StreamError('the publish script could not be loaded');
 }
 
 /** Where an indexed entry is in its group's life: found by {@link locateEntry}. */

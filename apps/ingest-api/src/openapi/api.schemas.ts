@@ -29,6 +29,10 @@ const errorObjectSchema = z.object({
 /** The one body of every error. */
 export const errorBodySchema = z.object({
   error: errorObjectSchema,
+  event_ids: z.array(z.string()).optional().meta({
+    description:
+      'Only on a 503 after an unsatisfied WAIT (REDIS_WAIT_REPLICAS): the ids assigned, in request order. The entries may have stayed; a retry with these ids stores each event once',
+  }),
   request_id: text.meta({ description: 'The x-request-id of the response' }),
 });
 

@@ -81,7 +81,11 @@ export const errorResponses = {
     ['Retry-After'],
   ),
   InternalError: failure(500, '`internal_error`: anything unexpected; never a stack trace'),
-  RedisUnavailable: failure(503, `\`service_unavailable\`: ${REDIS_DOWN}; nothing was enqueued`, ['Retry-After']),
+  RedisUnavailable: failure(
+    503,
+    `\`service_unavailable\`: ${REDIS_DOWN}; nothing was enqueued, except after an unsatisfied WAIT (REDIS_WAIT_REPLICAS), where the body's \`event_ids\` name what may have stayed`,
+    ['Retry-After'],
+  ),
   PostgresUnavailable: failure(503, '`service_unavailable`: Postgres unreachable', ['Retry-After']),
   Unavailable: failure(503, `\`service_unavailable\`: ${REDIS_DOWN}, or Postgres unreachable`, ['Retry-After']),
 };

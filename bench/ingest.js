@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { appEntry } from './drain.js';
 import { makeEvent } from './events.js';
-import { startNode, stop, usage } from './processes.js';
+import { busyShare, hostCpu, startNode, stop, usage } from './processes.js';
 
 const BARE_KOA = fileURLToPath(new URL('./servers/bare-koa.js', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -90,8 +90,10 @@ export async function benchServer(
     progress?.(`${label}: warming up for ${warmup} s`);
     if (warmup > 0) await load(`${server.url}${path}`, body, { seconds: warmup, connections });
     const before = await usage(server.child.pid);
+    const hostBefore = await hostCpu();
     progress?.(`${label}: ${seconds} s under load`);
     const result = await load(`${server.url}${path}`, body, { seconds, connections });
+    const hostBusy = busyShare(hostBefore, await hostCpu());
     const after = await usage(server.child.pid);
     if (result.non2xx > 0 || result.errors > 0)
       throw new Error(`${label}: ${result.non2xx} non-2xx responses and ${result.errors} errors`);
@@ -103,6 +105,7 @@ export async function benchServer(
       p99Ms: result.latency.p99,
       cpuSeconds: after.cpuSeconds - before.cpuSeconds,
       peakRssMb: after.peakRssMb,
+      hostBusy,
     };
   } finally {
     await stop(server.child);

@@ -3,12 +3,14 @@
 // a statement-level trigger (installed in the bench's database only) NOTIFYs the ids each insert committed, and a
 // LISTEN connection in this process hears them at commit.
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { CONSUMER_ENTRY, consumerEnv } from './drain.js';
 import { requestBodies, startServer } from './ingest.js';
-import { startNode, stop } from './processes.js';
+import { busyShare, hostCpu, startNode, stop } from './processes.js';
 
 const CHANNEL = 'sluice_bench_rows';
+const BARE_LOOP = fileURLToPath(new URL('./peers/bare-loop.js', import.meta.url));
 
 const TRIGGER = `
 create or replace function sluice_bench_notify() returns trigger language plpgsql as $$
@@ -48,9 +50,9 @@ function post(agent, url, body) {
 /**
  * Sends `rate` events/s for `warmup` + `seconds` (open loop: requests go out on a 10 ms clock whether or not earlier
  * ones were answered) and returns p50/p99/max of 202-to-row over the measured part. A row seen before its 202 arrived
- * counts as 0 ms.
+ * counts as 0 ms. `consumer` is `sluice` (the built stream-consumer) or `bare` (the floor: peers/bare-loop.js).
  */
-export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
+export async function benchLatency(ctx, { rate, seconds, warmup, consumer: which = 'sluice', progress }) {
   await ctx.resetTables();
   await ctx.db.query(TRIGGER);
   const listener = new pg.Client({ connectionString: ctx.databaseUrl });
@@ -60,7 +62,6 @@ export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
   const visibleAt = new Map();
   const acceptedAt = new Map();
   const latencies = [];
-  let measuring = false;
   const settle = (id) => {
     const accepted = acceptedAt.get(id);
     const visible = visibleAt.get(id);
@@ -79,10 +80,20 @@ export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
   await listener.query(`listen ${CHANNEL}`);
 
   const api = await startServer(ctx, 'api', { stream });
-  const consumer = await startNode(CONSUMER_ENTRY, {
-    ready: /Event consumer started/,
-    env: consumerEnv(ctx, { stream, group, name: 'bench-e2e', queue: ctx.name('dlq') }),
-  });
+  const consumer =
+    which === 'bare'
+      ? await startNode(BARE_LOOP, {
+          env: {
+            BENCH_DATABASE_URL: ctx.databaseUrl,
+            BENCH_REDIS_URL: ctx.redisUrl,
+            BENCH_STREAM: stream,
+            BENCH_GROUP: group,
+          },
+        })
+      : await startNode(CONSUMER_ENTRY, {
+          ready: /Event consumer started/,
+          env: consumerEnv(ctx, { stream, group, name: 'bench-e2e', queue: ctx.name('dlq') }),
+        });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const url = `${api.url}/api/v1/events`;
   const { single } = requestBodies();
@@ -90,12 +101,12 @@ export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
   let failure;
   try {
     const started = performance.now();
+    const hostBefore = await hostCpu();
     const total = Math.round(rate * (warmup + seconds));
     for (let tick = 0; sent < total && !failure; tick += 1) {
       const due = Math.min(total, Math.round(((tick + 1) * 10 * rate) / 1000));
-      measuring = tick * 10 >= warmup * 1000;
+      const measured = tick * 10 >= warmup * 1000;
       for (; sent < due; sent += 1) {
-        const measured = measuring;
         post(agent, url, single).then(
           ({ at, body }) => {
             acceptedAt.set(body.event_id, { at, measured });
@@ -104,13 +115,14 @@ export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
           (err) => (failure ??= err),
         );
       }
-      if (tick % 50 === 0) progress?.(`end to end at ${rate}/s: ${sent.toLocaleString('en-US')} of ${total} sent`);
+      if (tick % 50 === 0) progress?.(`end to end, ${which}: ${sent.toLocaleString('en-US')} of ${total} sent`);
       const wait = started + (tick + 1) * 10 - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     // Let the last rows arrive.
     for (let waited = 0; acceptedAt.size + visibleAt.size > 0 && waited < 10_000 && !failure; waited += 50)
       await new Promise((resolve) => setTimeout(resolve, 50));
+    const hostBusy = busyShare(hostBefore, await hostCpu());
     if (failure) throw failure;
     if (acceptedAt.size > 0) throw new Error(`end to end: ${acceptedAt.size} accepted events never became rows`);
     const sorted = latencies.sort((a, b) => a - b);
@@ -120,6 +132,7 @@ export async function benchLatency(ctx, { rate, seconds, warmup, progress }) {
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
       maxMs: sorted.at(-1),
+      hostBusy,
     };
   } finally {
     agent.destroy();

@@ -1,18 +1,20 @@
 // Timing one contestant: from the moment its processes say they are ready until the work is done (or a time limit),
 // with the CPU its processes and their Postgres backends used meanwhile and its largest peak RSS.
-import { usage } from './processes.js';
+import { busyShare, hostCpu, usage } from './processes.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls `done()` until it reaches `total` or `seconds` have passed (0: no limit), then reads what the processes used.
  * `children` are the values `startNode` resolved with. Returns `{ events, seconds, cpuSeconds, dbCpuSeconds,
- * peakRssMb }`, `events` being what was done by then.
+ * peakRssMb, hostBusy }`, `events` being what was done by then and `hostBusy` the share of the whole machine's CPU
+ * that was busy meanwhile (whoever used it: on a shared machine, other people's work shows here).
  */
 export async function measure(ctx, children, { done, total, seconds = 0, label, progress, pollMs = 20 }) {
   const from = Math.min(...children.map((c) => c.readyAt));
   const before = await Promise.all(children.map(({ child }) => usage(child.pid)));
   const dbBefore = await ctx.backendCpu();
+  const hostBefore = await hostCpu();
   const deadline = seconds > 0 ? from + seconds * 1000 : Infinity;
   let count = 0;
   let finishedAt = from;
@@ -29,6 +31,7 @@ export async function measure(ctx, children, { done, total, seconds = 0, label, 
   }
   const after = await Promise.all(children.map(({ child }) => usage(child.pid)));
   const dbAfter = await ctx.backendCpu();
+  const hostBusy = busyShare(hostBefore, await hostCpu());
   let dbCpuSeconds = 0;
   for (const [pid, cpu] of dbAfter) dbCpuSeconds += cpu - (dbBefore.get(pid) ?? 0);
   return {
@@ -37,6 +40,7 @@ export async function measure(ctx, children, { done, total, seconds = 0, label, 
     cpuSeconds: after.reduce((sum, u, i) => sum + u.cpuSeconds - before[i].cpuSeconds, 0),
     dbCpuSeconds,
     peakRssMb: Math.max(...after.map((u) => u.peakRssMb)),
+    hostBusy,
   };
 }
 

@@ -69,3 +69,18 @@ export async function stop(child, graceMs = 10_000) {
   clearTimeout(timer);
   return code;
 }
+
+/** The host's CPU counters from /proc/stat (all cores): busy and total ticks. */
+export async function hostCpu() {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0];
+  const ticks = line.split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user)
+  const total = ticks.slice(0, 8).reduce((sum, n) => sum + n, 0);
+  return { busy: total - ticks[3] - ticks[4], total };
+}
+
+/** The share of the host's CPU (0-1, all cores) that was busy between two `hostCpu()` snapshots. */
+export function busyShare(before, after) {
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : Number.NaN;
+}

@@ -22,6 +22,7 @@ const rounded = (n) => (n >= 10_000 ? Math.round(n / 100) * 100 : n >= 1000 ? Ma
 const count = (n) => (Number.isFinite(n) ? rounded(n).toLocaleString('en-US') : '-');
 const ms = (n) => (Number.isInteger(n) || n >= 10 ? Math.round(n).toString() : n.toFixed(1));
 const seconds = (n) => (Number.isFinite(n) ? n.toFixed(1) : '');
+const percent = (n) => (Number.isFinite(n) ? `${Math.round(n * 100)} %` : '');
 const mb = (n) => (Number.isFinite(n) ? `${Math.round(n)} MB` : '');
 const times = (r) => (!Number.isFinite(r) ? '-' : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`);
 const check = (ok) => (ok ? 'met' : '**missed**');
@@ -109,6 +110,7 @@ function usageCells(s, withRss = true) {
     cpu: seconds(s.cpuSeconds),
     dbCpu: seconds(s.dbCpuSeconds),
     rss: withRss ? mb(s.peakRssMb) : '',
+    host: percent(s.hostBusy),
   };
 }
 
@@ -125,7 +127,7 @@ function ingestRows(ingest) {
         ? `${count(r.requestsPerSecond)} req/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms`
         : `${count(r.eventsPerSecond)} events/s (${count(r.requestsPerSecond)} req/s), p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms`;
     const { api, bareXadd, bare } = set;
-    const cells = (r) => ({ cpu: seconds(r.cpuSeconds), dbCpu: '', rss: mb(r.peakRssMb) });
+    const cells = (r) => ({ cpu: seconds(r.cpuSeconds), dbCpu: '', rss: mb(r.peakRssMb), host: percent(r.hostBusy) });
     if (api)
       rows.push({
         part,
@@ -150,13 +152,24 @@ export function buildRows(results) {
   const rows = [];
   if (results.drain) rows.push(...drainRows(results.drain, results.options.events));
   if (results.ingest) rows.push(...ingestRows(results.ingest));
-  const { e2e, memory } = results;
+  const { e2e, e2eBare, memory } = results;
+  const latency = (r) =>
+    `p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms (${count(r.events)} events)`;
   if (e2e)
     rows.push({
       part: `end to end, ${count(e2e.rate)} events/s`,
       contestant: '**ingest-api + stream-consumer**: 202 to row visible',
-      figure: `p50 ${ms(e2e.p50Ms)} ms, p99 ${ms(e2e.p99Ms)} ms, max ${ms(e2e.maxMs)} ms (${count(e2e.events)} events)`,
+      figure: latency(e2e),
+      host: percent(e2e.hostBusy),
+      vsCeiling: e2eBare ? `p99 ${times(e2e.p99Ms / e2eBare.p99Ms)} the bare loop's` : '',
       target: `p99 < 10 ms: ${check(e2e.p99Ms < 10)}`,
+    });
+  if (e2eBare)
+    rows.push({
+      part: `end to end, ${count(e2eBare.rate)} events/s`,
+      contestant: 'ingest-api + bare loop: XREADGROUP COUNT 1000 BLOCK, insertMany, XACK',
+      figure: latency(e2eBare),
+      host: percent(e2eBare.hostBusy),
     });
   if (memory) {
     const rate = memory.events / memory.seconds;
@@ -180,6 +193,7 @@ const COLUMNS = [
   ['cpu', 'CPU s'],
   ['dbCpu', 'Postgres CPU s'],
   ['rss', 'peak RSS'],
+  ['host', 'host busy'],
   ['vsPeer', 'vs peer'],
   ['vsCeiling', 'vs ceiling'],
   ['target', 'target'],

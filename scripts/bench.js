@@ -40,7 +40,7 @@ const FAST_DRAINS = [
 const steps =
   (has('drain') ? options.runs * FAST_DRAINS.length + 2 : 0) +
   (has('ingest') ? 6 : 0) +
-  (has('e2e') ? 1 : 0) +
+  (has('e2e') ? 2 : 0) +
   (has('memory') ? 1 : 0);
 const progress = createProgress({ steps: steps + 1 });
 const started = performance.now();
@@ -121,13 +121,11 @@ try {
   }
 
   if (has('e2e')) {
-    progress.step(`end to end at ${options.rate} events/s`);
-    results.e2e = await benchLatency(ctx, {
-      rate: options.rate,
-      seconds: options.e2eSeconds,
-      warmup: options.warmupE2e,
-      progress: update,
-    });
+    const latency = { rate: options.rate, seconds: options.e2eSeconds, warmup: options.warmupE2e, progress: update };
+    progress.step(`end to end at ${options.rate} events/s, Sluice`);
+    results.e2e = await benchLatency(ctx, { ...latency, consumer: 'sluice' });
+    progress.step(`end to end at ${options.rate} events/s, the bare loop`);
+    results.e2eBare = await benchLatency(ctx, { ...latency, consumer: 'bare' });
   }
 
   if (has('memory')) {

@@ -26,7 +26,7 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   'dead-letter-worker-kill': 'kill -9 the dead-letter worker, restart it',
   'redis-restart-aof': 'kill -9 Redis and restart it from its AOF (appendfsync always): nothing answered is lost',
   'redis-restart-empty':
-    'Redis restarted empty (no persistence), only at a quiesced point: load paused, pipeline drained, dead letters checkpointed',
+    'Redis restarted empty (no persistence), only at a quiesced point: load paused, pipeline drained, every dead letter archived',
   'xgroup-destroy': 'XGROUP DESTROY the consumer group under load',
   'postgres-restart': 'Postgres stopped (immediate: connections cut) and started again',
   'postgres-read-only': 'the database read-only (default_transaction_read_only, sessions cut), as after a failover',

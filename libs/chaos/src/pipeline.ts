@@ -92,7 +92,10 @@ async function startApps(options: PipelineOptions, redis: PrivateRedis, postgres
   const app = (label: string, dir: string, env: Record<string, string>) =>
     new ManagedApp({ label, script: appMain(dir), env: { ...common, ...env }, ...options });
   const api = app('ingest-api', 'ingest-api', { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
-  const deadLetterWorker = app('dead-letter-worker', 'dead-letter-worker', { DEAD_LETTER_ATTEMPTS: '3' });
+  const deadLetterWorker = app('dead-letter-worker', 'dead-letter-worker', {
+    DEAD_LETTER_ATTEMPTS: '3',
+    ARCHIVE_RECONCILE_MS: '5000',
+  });
   const fleet = new Fleet((name) =>
     app(name, 'stream-consumer', {
       CONSUMER_GROUP: GROUP,

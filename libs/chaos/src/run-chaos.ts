@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { compareArchive, waitArchived } from './archive-check.js';
 import { checkLedger, type CheckResult, type StoredRow } from './checker.js';
 import { UNAVAILABLE_FAULTS, type FaultKind } from './fault-kinds.js';
 import { Ledger } from './ledger.js';
@@ -52,7 +53,7 @@ export interface ChaosResult {
 }
 
 const DRAIN_TIMEOUT_MS = 120_000;
-const ARCHIVE_TIMEOUT_MS = 90_000;
+const ARCHIVE_TIMEOUT_MS = 30_000;
 
 /** Runs the pipeline under load and the nemesis, drains it, checks it, and tears it down. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -188,45 +189,21 @@ async function readRows(url: string): Promise<StoredRow[]> {
   }
 }
 
-/** The archive is reconciled on a timer when a write to it failed (Postgres down): give it time to catch up. */
+/** The archive's disagreements with the queue and the checkpoints, once it has had time to catch up. */
 async function archiveAgreement(
   url: string,
   jobs: readonly DeadLetterJob[],
   say: (line: string) => void,
 ): Promise<string[]> {
-  const deadline = Date.now() + ARCHIVE_TIMEOUT_MS;
-  let problems = await archiveDisagreements(url, jobs);
-  if (problems.length > 0) say(`waiting for the dead-letter archive to catch up: ${problems.join('; ')}`);
-  while (problems.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    problems = await archiveDisagreements(url, jobs);
+  let { unarchived, orphaned } = await compareArchive(url, jobs);
+  if (unarchived.length > 0) {
+    say(`waiting for the dead-letter archive to catch up (${unarchived.length} dead letters without a row)`);
+    ({ unarchived, orphaned } = await waitArchived(url, jobs, ARCHIVE_TIMEOUT_MS));
   }
+  const problems: string[] = [];
+  if (unarchived.length > 0) problems.push(`${unarchived.length} dead letters not archived, e.g. ${unarchived[0]}`);
+  if (orphaned.length > 0) problems.push(`${orphaned.length} archive rows without a dead letter, e.g. ${orphaned[0]}`);
   return problems;
-}
-
-/**
- * Where the dead-letter archive (`dead_letters`, once its migration exists) disagrees with the queue and the
- * checkpoints: a job without its row, or a row without its job.
- */
-async function archiveDisagreements(url: string, jobs: readonly DeadLetterJob[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const exists = await client.query<{ table: string | null }>(`select to_regclass('dead_letters')::text as table`);
-    if (!exists.rows[0]?.table) return [];
-    const { rows } = await client.query<{ job_id: string }>('select job_id from dead_letters');
-    const archived = new Set(rows.map((row) => row.job_id));
-    const queued = new Set(jobs.map((job) => job.id));
-    const problems: string[] = [];
-    const unarchived = [...queued].filter((id) => !archived.has(id));
-    const orphaned = [...archived].filter((id) => !queued.has(id));
-    if (unarchived.length > 0) problems.push(`${unarchived.length} dead letters not archived, e.g. ${unarchived[0]}`);
-    if (orphaned.length > 0)
-      problems.push(`${orphaned.length} archive rows without a dead letter, e.g. ${orphaned[0]}`);
-    return problems;
-  } finally {
-    await client.end();
-  }
 }
 
 function uniqueJobs(jobs: DeadLetterJob[]): DeadLetterJob[] {

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { waitArchived } from '../archive-check.js';
 import { GROUP, STREAM } from '../pipeline.js';
 import { listDeadLetters, readPipelineState, waitDrained } from '../pipeline-state.js';
 import type { Fault } from './fault.js';
@@ -20,9 +21,9 @@ const redisRestartAof: Fault = {
 };
 
 /**
- * Redis restarted with nothing (no persistence). The promise allows this only where Redis holds nothing that is
- * accepted and unfinished, so it runs at a quiesced point: everything else stopped (`world`), the load paused, the
- * pipeline drained. The dead-letter queue lives in that Redis, so its jobs are checkpointed for the checker first.
+ * Redis restarted with nothing (no persistence). The promise allows this only where Redis holds nothing that is not
+ * also in Postgres, so it runs at a quiesced point: everything else stopped (`world`), the load paused, the pipeline
+ * drained, every dead letter in the archive. The queue's jobs are checkpointed for the checker first.
  */
 const redisRestartEmpty: Fault = {
   kind: 'redis-restart-empty',
@@ -36,7 +37,13 @@ const redisRestartEmpty: Fault = {
         return {
           skipped: `the pipeline did not drain within ${seconds(QUIESCE_TIMEOUT_MS)}: ${JSON.stringify(state)}`,
         };
+      // A dead letter whose archive row could not be written yet (Postgres was down) lives only in this Redis.
       const jobs = await listDeadLetters(queue);
+      const { unarchived } = await waitArchived(pipeline.databaseUrl, jobs, QUIESCE_TIMEOUT_MS);
+      if (unarchived.length > 0)
+        return {
+          skipped: `${unarchived.length} dead letters still had no archive row after ${seconds(QUIESCE_TIMEOUT_MS)}`,
+        };
       checkpoints.push(jobs);
       await redis.stop();
       rmSync(path.join(redis.dir, 'appendonlydir'), { recursive: true, force: true });

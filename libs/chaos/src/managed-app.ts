@@ -90,7 +90,7 @@ export class ManagedApp {
     if (this.#app === app) this.#app = undefined;
     const how = code === null ? `signal ${app.proc.signalCode ?? '?'}` : `code ${code}`;
     if (this.#asked === undefined)
-      this.#options.onProblem(`${this.label} (pid ${app.proc.pid}) exited by itself (${how})`);
+      this.#options.onProblem(`${this.label} (pid ${app.proc.pid}) exited by itself (${how})${lastWords(app)}`);
     else if (this.#asked === 'SIGTERM' && code === null && app.output() === '')
       // Node's default action: the signal came while the process was still loading its modules, before main.ts had
       // registered its handler or connected to anything.
@@ -102,5 +102,21 @@ export class ManagedApp {
       this.#options.onProblem(`${this.label} (pid ${app.proc.pid}) exited with ${how} after SIGTERM, not 0`);
     const header = `--- ${this.label} #${incarnation} pid ${app.proc.pid}: ended by ${this.#asked ?? 'itself'} (${how})\n`;
     appendFileSync(path.join(this.#options.logDir, `${this.label}.log`), header + app.output());
+  }
+}
+
+/** The app's last fatal log line, as `: <msg> (<error message>)`, or nothing. */
+function lastWords(app: SpawnedApp): string {
+  const fatal = app
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"level":"fatal"'))
+    .at(-1);
+  if (!fatal) return '';
+  try {
+    const { msg, err } = JSON.parse(fatal) as { msg?: string; err?: { message?: string } };
+    return `: ${msg ?? ''}${err?.message ? ` (${err.message})` : ''}`;
+  } catch {
+    return '';
   }
 }

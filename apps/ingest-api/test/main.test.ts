@@ -113,6 +113,7 @@ describe('the built API (node dist/main.js)', () => {
         DATABASE_URL: testDb.testDb.url,
         REDIS_URL: testRedisUrl(),
         STREAM_KEY: stream,
+        DEAD_LETTER_QUEUE: queueName,
         INGEST_API_KEYS: '',
         ADMIN_USER: '',
         ADMIN_PASSWORD: '',

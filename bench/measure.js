@@ -5,12 +5,17 @@ import { busyShare, hostCpu, usage } from './processes.js';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Polls `done()` until it reaches `total` or `seconds` have passed (0: no limit), then reads what the processes used.
+ * Polls `done()` until it reaches `total` or `seconds` have passed (0: no limit; it fails after `stallMs` without
+ * progress), then reads what the processes used.
  * `children` are the values `startNode` resolved with. Returns `{ events, seconds, cpuSeconds, dbCpuSeconds,
  * peakRssMb, hostBusy }`, `events` being what was done by then and `hostBusy` the share of the whole machine's CPU
  * that was busy meanwhile (whoever used it: on a shared machine, other people's work shows here).
  */
-export async function measure(ctx, children, { done, total, seconds = 0, label, progress, pollMs = 20 }) {
+export async function measure(
+  ctx,
+  children,
+  { done, total, seconds = 0, label, progress, pollMs = 20, stallMs = 60_000 },
+) {
   const from = Math.min(...children.map((c) => c.readyAt));
   const before = await Promise.all(children.map(({ child }) => usage(child.pid)));
   const dbBefore = await ctx.backendCpu();
@@ -18,9 +23,14 @@ export async function measure(ctx, children, { done, total, seconds = 0, label, 
   const deadline = seconds > 0 ? from + seconds * 1000 : Infinity;
   let count = 0;
   let finishedAt = from;
+  let movedAt = from;
   for (let reportedAt = 0; ; await sleep(pollMs)) {
-    count = (await done()) ?? 0;
+    const now = (await done()) ?? 0;
     finishedAt = performance.now();
+    if (now !== count) movedAt = finishedAt;
+    count = now;
+    if (finishedAt - movedAt > stallMs)
+      throw new Error(`${label}: no progress for ${stallMs / 1000} s at ${count} of ${total}`);
     const exited = children.find(({ child }) => child.exitCode !== null || child.signalCode !== null);
     if (exited) throw new Error(`${label}: the process exited early: ${exited.stderr().trim().slice(-800)}`);
     if (count >= total || finishedAt >= deadline) break;

@@ -5,15 +5,29 @@ import { readFile } from 'node:fs/promises';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, the unit of utime/stime in /proc/<pid>/stat on Linux
 
+/** The children started and not yet exited, so an interrupted bench can take them down with it. */
+const live = new Set();
+
+/** Kills every child still running (SIGKILL): for a bench that is being interrupted. */
+export function killAll() {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /**
  * Starts `node [nodeArgs] script [args]` with `env` added to this process's environment, and resolves once a line of
- * its stdout matches `ready` (after which stdout is drained without being decoded). Rejects if it exits first.
+ * its stdout matches `ready` (after which stdout is drained without being decoded, unless `onLine` wants every line).
+ * Rejects, and kills it, if it exits first or is not ready within `timeoutMs`.
  */
-export function startNode(script, { args = [], nodeArgs = [], env = {}, ready = /ready/i, onLine } = {}) {
+export function startNode(
+  script,
+  { args = [], nodeArgs = [], env = {}, ready = /ready/i, onLine, timeoutMs = 30_000 } = {},
+) {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -29,6 +43,7 @@ export function startNode(script, { args = [], nodeArgs = [], env = {}, ready = 
         onLine?.(line);
         if (isReady || !ready.test(line)) continue;
         isReady = true;
+        clearTimeout(timer);
         child.off('exit', onExit);
         resolve({ child, readyAt: performance.now(), stderr: () => stderr });
         if (onLine) continue;
@@ -41,6 +56,13 @@ export function startNode(script, { args = [], nodeArgs = [], env = {}, ready = 
     };
     const onExit = (code) =>
       reject(new Error(`${script} exited before it was ready (code ${code}): ${stderr.trim().slice(-800)}`));
+    const timer = setTimeout(() => {
+      if (isReady) return;
+      child.off('exit', onExit);
+      child.kill('SIGKILL');
+      reject(new Error(`${script} was not ready after ${timeoutMs} ms: ${stderr.trim().slice(-800)}`));
+    }, timeoutMs);
+    child.once('exit', () => clearTimeout(timer));
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });

@@ -12,6 +12,7 @@ import { benchLatency } from '../bench/latency.js';
 import { benchBacklog } from '../bench/memory.js';
 import { parseOptions, usage } from '../bench/options.js';
 import { drainBullmq, drainNaive, runCeiling } from '../bench/peers.js';
+import { killAll } from '../bench/processes.js';
 import { createProgress } from '../bench/progress.js';
 import { writeReport } from '../bench/report.js';
 import { buildRows, renderTable } from '../bench/table.js';
@@ -59,12 +60,14 @@ const ctx = await createContext({
   events: has('drain') ? options.events : 0,
   progress: (text) => progress.update(text),
 });
-// Ctrl-C: the children get the signal from the terminal too; take the database and keys away before leaving.
-process.once('SIGINT', () => {
-  progress.clear();
-  console.error('Interrupted; removing the bench database and keys');
-  void ctx.close().finally(() => process.exit(130));
-});
+// Ctrl-C (the children get it from the terminal too) or a SIGTERM: take the database and keys away before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    progress.clear();
+    killAll();
+    console.error(`${signal}: removing the bench database and keys`);
+    void ctx.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
 
 const results = { runId: ctx.runId, options };
 try {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS, formatSummary, runChaos } from '../src/index.js';
 
-// The short run of npm test: every fault kind once, overlapping, in CHAOS_TEST_SECONDS (40 by default) of load.
-// A failure prints the summary, with the seed and the command that replays the same schedule.
+// The short run of npm test: every fault kind once, in CHAOS_TEST_SECONDS (40 by default) of load. The seed is fixed
+// so that CI replays one schedule (random exploration is what npm run chaos is for); CHAOS_SEED=<n> picks another,
+// CHAOS_SEED=random a random one. A failure prints the summary, with the command that replays the same schedule.
 const SECONDS = Number(process.env.CHAOS_TEST_SECONDS ?? 40);
 const SEED =
-  process.env.CHAOS_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.CHAOS_SEED);
+  process.env.CHAOS_SEED === 'random'
+    ? Math.floor(Math.random() * 2 ** 31)
+    : Number(process.env.CHAOS_SEED ?? 246701425);
 
 describe(`chaos: ${SECONDS} s of load with every fault kind (seed ${SEED})`, () => {
   it(

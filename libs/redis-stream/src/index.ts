@@ -48,14 +48,7 @@ export { deliveryCounts, pendingRange, type PendingEntryInfo } from './stream-pe
 export { trimAcknowledged } from './stream-trim.js';
 export { streamInfo, type StreamInfo, type GroupInfo } from './stream-info.js';
 export { compareStreamIds, nextStreamId, parseStreamId, type StreamIdParts } from './stream-id.js';
-export {
-  indexKey,
-  locateEntry,
-  publishIndexed,
-  sameSlotPrefix,
-  type EntryLocation,
-  type IndexedEvent,
-  type PublishIndexedOptions,
-} from './stream-index.js';
+export { indexKey, locateEntry, sameSlotPrefix, type EntryLocation } from './stream-index.js';
+export { publishEvents, type EventToPublish, type PublishEventsOptions } from './stream-publish-events.js';
 export { findStrayStreams, partitionOf, partitionStream, partitionStreams } from './stream-partitions.js';
 export { clearRetries, noteRetries, noteStall, readNotes, type RetryNote, type StallNote } from './consumer-state.js';

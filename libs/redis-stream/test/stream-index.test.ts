@@ -7,7 +7,7 @@ import {
   locateEntry,
   noteRetries,
   noteStall,
-  publishIndexed,
+  publishEvents,
   read,
   readNotes,
 } from '../src/index.js';
@@ -21,14 +21,14 @@ afterEach(async () => {
   await kit.close();
 });
 
-describe('publishIndexed and locateEntry', () => {
+describe('publishEvents and locateEntry', () => {
   it('indexes each entry by its event id, and follows it from queued to pending to acknowledged', async () => {
     const stream = kit.key('idx');
     kit.track(indexKey(stream));
     const [a, b] = ['0193A0C4-0000-7000-8000-00000000000A', '0193a0c4-0000-7000-8000-00000000000b'];
-    const ids = await publishIndexed(kit.redis, stream, [
-      { event: { n: 1 }, eventId: a },
-      { event: { n: 2 }, eventId: b },
+    const ids = await publishEvents(kit.redis, stream, [
+      { event: { n: 1 }, indexAs: a },
+      { event: { n: 2 }, indexAs: b },
     ]);
     expect(ids).toHaveLength(2);
     expect(await kit.redis.xlen(stream)).toBe(2);
@@ -57,12 +57,36 @@ describe('publishIndexed and locateEntry', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(
-      publishIndexed(kit.redis, stream, [
-        { event: { ok: true }, eventId: 'x' },
-        { event: circular, eventId: 'y' },
+      publishEvents(kit.redis, stream, [
+        { event: { ok: true }, indexAs: 'x' },
+        { event: circular, indexAs: 'y' },
       ]),
     ).rejects.toThrow(/cannot be serialised/);
     expect(await kit.redis.exists(stream, indexKey(stream))).toBe(0);
+  });
+});
+
+describe('events with a UUID v7 and no index field', () => {
+  it('are found by the time in their id, among other entries of the same moment, with no index written', async () => {
+    const stream = kit.key('v7');
+    kit.track(indexKey(stream));
+    const now = Date.now();
+    const v7 = (ms: number, tail: string) =>
+      `${ms
+        .toString(16)
+        .padStart(12, '0')
+        .replace(/^(.{8})(.{4})$/, '$1-$2')}-7abc-8def-${tail.padStart(12, '0')}`;
+    const target = v7(now, 'abc');
+    const noise = Array.from({ length: 1200 }, (_, i) => ({ event: { event_id: v7(now, i.toString(16)) } }));
+    await publishEvents(kit.redis, stream, noise.slice(0, 600));
+    const [id] = await publishEvents(kit.redis, stream, [{ event: { event_id: target, payload: {} } }]);
+    await publishEvents(kit.redis, stream, noise.slice(600));
+    expect(await kit.redis.exists(indexKey(stream))).toBe(0);
+
+    expect(await locateEntry(kit.redis, stream, 'g', target.toUpperCase())).toEqual({ entryId: id, delivered: false });
+    // An id from another time, or one that is not there, is not found (and not confused with a neighbour).
+    expect(await locateEntry(kit.redis, stream, 'g', v7(now - 3_600_000, 'abc'))).toBeUndefined();
+    expect(await locateEntry(kit.redis, stream, 'g', v7(now, 'fffff'))).toBeUndefined();
   });
 });
 

@@ -128,6 +128,11 @@ describe('event status: one event through every state', () => {
     });
     expect(batch.status).toBe(202);
 
+    // An id the API assigns (UUID v7) is found by its timestamp, with no index written for it.
+    const assigned = await post('/api/v1/events', { event_type: 'test.thing', source: 'e2e', payload: {} });
+    const assignedId = ((await assigned.json()) as { event_id: string }).event_id;
+    expect((await status(assignedId)).body).toMatchObject({ event_id: assignedId, state: 'queued' });
+
     // No consumer yet: in the stream, not delivered.
     expect((await status(id)).body).toMatchObject({ event_id: id, state: 'queued', entry_id: expect.any(String) });
     expect((await status(batched)).body).toMatchObject({ state: 'queued' });

@@ -1,7 +1,13 @@
 import type Router from '@koa/router';
 import { findEventById } from '@sluice/db';
 import type { EventInput, StreamEvent } from '@sluice/process-event';
-import { partitionStream, publishIndexed, ReplicationTimeoutError, type RedisClient } from '@sluice/redis-stream';
+import {
+  partitionStream,
+  publishEvents,
+  ReplicationTimeoutError,
+  type EventToPublish,
+  type RedisClient,
+} from '@sluice/redis-stream';
 import { v7 as uuidv7 } from 'uuid';
 import { ApiError, unavailable } from '../api-error.js';
 import type { ApiMetrics } from '../api-metrics.js';
@@ -33,9 +39,14 @@ export interface EventRoutesDeps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The stream entry's event: what was validated, with the id the client chose (or a v7 one) and the time received. */
-function toStreamEvent(input: EventInput, receivedAt: string): StreamEvent {
-  return { ...input, event_id: input.event_id ?? uuidv7(), received_at: receivedAt };
+/**
+ * The stream entry's event: what was validated, with the id the client chose (or a v7 one) and the time received.
+ * An id the client chose is indexed (`indexAs`) so a status look-up finds it; a v7 id needs no index, its timestamp
+ * says where in the stream to look, so the default path is a plain XADD.
+ */
+function toPublish(input: EventInput, receivedAt: string): EventToPublish & { event: StreamEvent } {
+  const event = { ...input, event_id: input.event_id ?? uuidv7(), received_at: receivedAt };
+  return input.event_id === undefined ? { event } : { event, indexAs: input.event_id };
 }
 
 /**
@@ -48,17 +59,16 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
   const wait = { waitReplicas: deps.waitReplicas ?? 0, waitTimeoutMs: deps.waitTimeoutMs ?? 1000 };
 
   /**
-   * Adds the events (and their index fields) in one script, all or none, to the partition of the first event's
-   * session (or id). With REDIS_WAIT_REPLICAS, a replica shortfall is a 503 that names the ids: the entries may
-   * stay, and a client that retries with them stores each event once.
+   * Adds the events in one round trip, all or none, to the partition of the first event's session (or id). With
+   * REDIS_WAIT_REPLICAS, a replica shortfall is a 503 that names the ids: the entries may stay, and a client that
+   * retries with them stores each event once.
    */
-  const publish = async (events: StreamEvent[]) => {
-    const first = events[0] as StreamEvent;
+  const publish = async (events: Array<EventToPublish & { event: StreamEvent }>) => {
+    const first = (events[0] as { event: StreamEvent }).event;
     const target = partitionStream(stream, deps.partitions ?? 1, first.session_id ?? first.event_id);
-    const indexed = events.map((event) => ({ event, eventId: event.event_id }));
-    await publishIndexed(redis, target, indexed, wait).catch((err: unknown) => {
+    await publishEvents(redis, target, events, wait).catch((err: unknown) => {
       if (!(err instanceof ReplicationTimeoutError)) throw err;
-      throw unavailable('Redis replication', err, { event_ids: events.map((event) => event.event_id) });
+      throw unavailable('Redis replication', err, { event_ids: events.map(({ event }) => event.event_id) });
     });
   };
   // Spent only once the request is valid, so a refused request uses no quota.
@@ -66,22 +76,21 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
 
   router.post('/api/v1/events', async (ctx) => {
     const { value } = await readJsonBody(ctx.req, deps.maxEventBytes);
-    const event = toStreamEvent(validateEvent(value), new Date().toISOString());
-    // Indexed by its id in the same script as the XADD, so `GET .../status` can find it while it is in the stream.
-    await rateLimit.spend(ctx, 1, () => publish([event]));
+    const item = toPublish(validateEvent(value), new Date().toISOString());
+    await rateLimit.spend(ctx, 1, () => publish([item]));
     metrics.eventsAccepted.inc({ endpoint: 'single' });
     ctx.status = 202;
-    ctx.body = { status: 'accepted', event_id: event.event_id };
+    ctx.body = { status: 'accepted', event_id: item.event.event_id };
   });
 
   router.post('/api/v1/events/batch', async (ctx) => {
     const { value, bytes } = await readJsonBody(ctx.req, deps.maxBatchBytes);
     const receivedAt = new Date().toISOString();
-    const events = validateBatch(value, bytes, batchLimits).map((input) => toStreamEvent(input, receivedAt));
-    await rateLimit.spend(ctx, events.length, () => publish(events));
-    metrics.eventsAccepted.inc({ endpoint: 'batch' }, events.length);
+    const items = validateBatch(value, bytes, batchLimits).map((input) => toPublish(input, receivedAt));
+    await rateLimit.spend(ctx, items.length, () => publish(items));
+    metrics.eventsAccepted.inc({ endpoint: 'batch' }, items.length);
     ctx.status = 202;
-    ctx.body = { status: 'accepted', event_ids: events.map((event) => event.event_id) };
+    ctx.body = { status: 'accepted', event_ids: items.map(({ event }) => event.event_id) };
   });
 
   router.get('/api/v1/events/:event_id', async (ctx) => {

@@ -77,34 +77,43 @@ function pairs(flat: unknown[]): Array<[string, unknown]> {
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Where a UUID v7's entry can be: it was made from the clock of the API that wrote the entry a moment later, so the
- * entry id (Redis' clock) is within a short window of it, clock skew between the two hosts included. The first window
- * holds it unless the clocks are far apart; the second is the limit of how far a look-up searches.
+ * Where a UUID v7's entry can be: the id was made from the clock of the API that wrote the entry a moment later, so
+ * the entry id (Redis' clock) is close to it, clock skew between the two hosts included. Reading starts at the id's
+ * own millisecond and moves away from it, forwards and backwards, in widening steps (250 ms, then 10 s), each step
+ * reading at most {@link MAX_SCANNED} entries: a busy stream costs a bounded read, and 10 s either way is how far a
+ * look-up searches.
  */
-const WINDOWS_MS: ReadonlyArray<[before: number, after: number]> = [
-  [1_000, 2_000],
-  [10_000, 10_000],
+const STEPS: ReadonlyArray<{ from: number; to: number; backwards: boolean }> = [
+  { from: 0, to: 250, backwards: false },
+  { from: -250, to: -1, backwards: true },
+  { from: 251, to: 10_000, backwards: false },
+  { from: -10_000, to: -251, backwards: true },
 ];
 const PAGE = 500;
-/** No look-up reads more entries than this, however busy the stream was around the id's time. */
+/** No step reads more entries than this, however busy the stream was around the id's time. */
 const MAX_SCANNED = 20_000;
 
 /** The entry whose `event` field holds `"event_id":"<id>"`, read in pages around the id's timestamp; null when none. */
 async function searchAround(redis: RedisClient, stream: string, id: string): Promise<string | null> {
   const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
   const needle = `"event_id":"${id}"`;
-  let scanned = 0;
-  for (const [before, after] of WINDOWS_MS) {
-    let start = `${Math.max(0, ms - before)}-0`;
-    const end = `${ms + after}`;
-    for (;;) {
-      const page = (await redis.xrange(stream, start, end, 'COUNT', PAGE)) as Array<[string, string[]]>;
+  for (const step of STEPS) {
+    // Both ends inclusive; a page after the first resumes just past the last entry read.
+    let low = `${Math.max(0, ms + step.from)}-0`;
+    let high = `${Math.max(0, ms + step.to)}`;
+    for (let scanned = 0; scanned < MAX_SCANNED;) {
+      const page = (
+        step.backwards
+          ? await redis.xrevrange(stream, high, low, 'COUNT', PAGE)
+          : await redis.xrange(stream, low, high, 'COUNT', PAGE)
+      ) as Array<[string, string[]]>;
       for (const [entryId, fields] of page) if (fields.some((value) => value.includes(needle))) return entryId;
       scanned += page.length;
-      if (page.length < PAGE || scanned >= MAX_SCANNED) break;
-      start = `(${(page.at(-1) as [string, string[]])[0]}`;
+      const last = page.at(-1);
+      if (!last || page.length < PAGE) break;
+      if (step.backwards) high = `(${last[0]}`;
+      else low = `(${last[0]}`;
     }
-    if (scanned >= MAX_SCANNED) break;
   }
   return null;
 }

@@ -84,6 +84,10 @@ describe('events with a UUID v7 and no index field', () => {
     expect(await kit.redis.exists(indexKey(stream))).toBe(0);
 
     expect(await locateEntry(kit.redis, stream, 'g', target.toUpperCase())).toEqual({ entryId: id, delivered: false });
+    // The API's clock ahead of Redis' (the id's time after the entry's): found looking backwards.
+    const ahead = v7(now + 3000, 'def');
+    const [aheadId] = await publishEvents(kit.redis, stream, [{ event: { event_id: ahead } }]);
+    expect(await locateEntry(kit.redis, stream, 'g', ahead)).toEqual({ entryId: aheadId, delivered: false });
     // An id from another time, or one that is not there, is not found (and not confused with a neighbour).
     expect(await locateEntry(kit.redis, stream, 'g', v7(now - 3_600_000, 'abc'))).toBeUndefined();
     expect(await locateEntry(kit.redis, stream, 'g', v7(now, 'fffff'))).toBeUndefined();

@@ -30,8 +30,10 @@ export async function createContext({ databaseUrl, redisUrl, events, progress })
   await migrateToLatest(migrating);
   await migrating.destroy();
 
-  const db = new pg.Client({ connectionString: benchDatabaseUrl });
-  await db.connect();
+  // A pool of one rather than a client: a connection someone terminates (this Postgres is shared, and other people's
+  // fault tests run pg_terminate_backend) is replaced on the next query instead of ending the run.
+  const db = new pg.Pool({ connectionString: benchDatabaseUrl, max: 1 });
+  db.on('error', () => {});
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const texts = makeEventTexts(events);
   const template = `${prefix}:template`;

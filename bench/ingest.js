@@ -101,6 +101,7 @@ export async function benchServer(
     return {
       requestsPerSecond,
       eventsPerSecond: requestsPerSecond * perRequest,
+      seconds: result.duration,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       cpuSeconds: after.cpuSeconds - before.cpuSeconds,

@@ -53,9 +53,11 @@ function post(agent, url, body) {
  * counts as 0 ms. `consumer` is `sluice` (the built stream-consumer) or `bare` (the floor: peers/bare-loop.js).
  */
 export async function benchLatency(ctx, { rate, seconds, warmup, consumer: which = 'sluice', progress }) {
+  let failure;
   await ctx.resetTables();
   await ctx.db.query(TRIGGER);
   const listener = new pg.Client({ connectionString: ctx.databaseUrl });
+  listener.on('error', (err) => (failure ??= new Error(`the LISTEN connection failed: ${err.message}`)));
   await listener.connect();
   const stream = ctx.name('e2e');
   const group = ctx.name('group');
@@ -98,7 +100,6 @@ export async function benchLatency(ctx, { rate, seconds, warmup, consumer: which
   const url = `${api.url}/api/v1/events`;
   const { single } = requestBodies();
   let sent = 0;
-  let failure;
   try {
     const started = performance.now();
     const hostBefore = await hostCpu();

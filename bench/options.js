@@ -27,6 +27,7 @@ export function usage() {
     '  --quick (BENCH_QUICK=1): small and short, to prove the bench works; writes no docs unless --out is given',
     '  --out FILE (BENCH_OUT): where the Markdown goes (default docs/benchmarks.md; - for nowhere)',
     '  --json FILE (BENCH_JSON): also write every figure as JSON',
+    '  --render FILE: run nothing; print and write the table of a run saved with --json (after editing bench/notes.md)',
     ...lines,
   ].join('\n');
 }
@@ -42,6 +43,7 @@ export function parseOptions(argv, env = process.env) {
       skip: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'string' },
+      render: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map(([name]) => [name, { type: 'string' }])),
     },
   });
@@ -68,6 +70,7 @@ export function parseOptions(argv, env = process.env) {
   const out = values.out ?? env.BENCH_OUT ?? (quick ? '-' : 'docs/benchmarks.md');
   options.out = out === '-' ? undefined : out;
   options.json = values.json ?? env.BENCH_JSON;
+  options.render = values.render;
   options.warmupE2e = quick ? 0.5 : 2;
   return Object.freeze(options);
 }

@@ -127,14 +127,23 @@ function ingestRows(ingest) {
         ? `${count(r.requestsPerSecond)} req/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms`
         : `${count(r.eventsPerSecond)} events/s (${count(r.requestsPerSecond)} req/s), p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms`;
     const { api, bareXadd, bare } = set;
-    const cells = (r) => ({ cpu: seconds(r.cpuSeconds), dbCpu: '', rss: mb(r.peakRssMb), host: percent(r.hostBusy) });
+    const unit = key === 'single' ? 'req' : 'event';
+    const perUnit = (r) => (r.cpuSeconds / (r.eventsPerSecond * r.seconds)) * 1e6;
+    const cells = (r) => ({
+      cpu: `${seconds(r.cpuSeconds)} (${Math.round(perUnit(r))} µs/${unit})`,
+      dbCpu: '',
+      rss: mb(r.peakRssMb),
+      host: percent(r.hostBusy),
+    });
     if (api)
       rows.push({
         part,
         contestant: '**ingest-api**',
         figure: figure(api),
         ...cells(api),
-        vsPeer: bareXadd ? `${times(ratio(api.requestsPerSecond, bareXadd.requestsPerSecond))} bare Koa + XADD` : '',
+        vsPeer: bareXadd
+          ? `${times(ratio(api.requestsPerSecond, bareXadd.requestsPerSecond))} bare Koa + XADD (CPU/${unit} ${times(perUnit(api) / perUnit(bareXadd))})`
+          : '',
         vsCeiling: bare ? `${times(ratio(api.requestsPerSecond, bare.requestsPerSecond))} bare Koa` : '',
         target: bareXadd
           ? `>= ${target}x bare Koa + XADD: ${check(api.requestsPerSecond / bareXadd.requestsPerSecond >= target)}`

@@ -3,7 +3,7 @@
 // Postgres and Redis, in a database, stream keys and queue names of its own (removed afterwards). Prints a progress
 // line while it runs and one table at the end, and writes the table to docs/benchmarks.md. See bench/ and the
 // README's "Benchmark" section; `npm run bench -- --help` lists the options.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createContext } from '../bench/context.js';
 import { drainSluice } from '../bench/drain.js';
@@ -26,6 +26,14 @@ try {
 }
 if (options.help) {
   console.log(usage());
+  process.exit(0);
+}
+if (options.render) {
+  // A saved run, printed and written again with the options it ran with (and today's bench/notes.md).
+  const saved = JSON.parse(await readFile(options.render, 'utf8'));
+  const table = renderTable(buildRows(saved));
+  console.log(table);
+  if (options.out) await writeReport(options.out, { machine: saved.machine, options: saved.options, table });
   process.exit(0);
 }
 

@@ -57,6 +57,16 @@ describe('npm run bench -- --quick', () => {
     expect(page).toContain(lines[0]);
   });
 
+  it('prints and writes a saved run again with --render', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['scripts/bench.js', '--render', path.join(dir, 'bench.json'), '--out', path.join(dir, 'again.md')],
+      { cwd: root },
+    );
+    expect(stdout).toBe(run.stdout.slice(0, run.stdout.indexOf('\n\nWritten to')) + '\n');
+    expect(await readFile(path.join(dir, 'again.md'), 'utf8')).toBe(await readFile(path.join(dir, 'bench.md'), 'utf8'));
+  });
+
   it('leaves no database, stream or queue behind', async () => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();

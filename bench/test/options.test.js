@@ -13,6 +13,7 @@ describe('parseOptions', () => {
   it('makes --quick small and writes no docs unless told to', () => {
     expect(parseOptions(['--quick'], {})).toMatchObject({ events: 2000, runs: 1, out: undefined });
     expect(parseOptions(['--quick', '--out', 'x.md'], {}).out).toBe('x.md');
+    expect(parseOptions(['--render', 'run.json'], {})).toMatchObject({ render: 'run.json', out: 'docs/benchmarks.md' });
   });
 
   it('reads variables, and a flag wins over its variable', () => {

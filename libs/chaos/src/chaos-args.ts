@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FAULT_DESCRIPTIONS, FAULT_KINDS, isFaultKind, type FaultKind } from './fault-kinds.js';
 import { randomSeed } from './random.js';
 import type { ChaosOptions } from './run-chaos.js';
+import type { PlannedFault } from './schedule.js';
 
 /** Thrown for arguments the CLI cannot use; the message says which. */
 export class ChaosArgsError extends Error {
@@ -31,6 +33,8 @@ or exactly one dead letter when poison. Exits 0 when valid, 1 on a violation, 2 
   --rate       events per second, roughly (default 100)
   --faults     comma-separated fault kinds (default: all)
   --keep-logs  keep the apps' logs and report.json even when the run passes
+  --plan       a JSON file with a fixed schedule instead of the seeded one, to replay a finding exactly:
+               [{"kind": "redis-restart-aof", "atMs": 5000, "holdMs": 4000}, ...] (libs/chaos/plans/)
 
 Fault kinds:
 ${kinds}`;
@@ -46,6 +50,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions | undefined {
       rate: { type: 'string', default: '100' },
       faults: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
+      plan: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,5 +69,33 @@ export function parseChaosArgs(argv: string[]): ChaosOptions | undefined {
     if (!isFaultKind(name)) throw new ChaosArgsError(`--faults: unknown fault kind "${name}"`);
     faults.push(name);
   }
-  return { seed, durationMs: parseDuration(values.duration), rate, faults, keepLogs: values['keep-logs'] };
+  const options: ChaosOptions = {
+    seed,
+    durationMs: parseDuration(values.duration),
+    rate,
+    faults,
+    keepLogs: values['keep-logs'],
+  };
+  if (values.plan !== undefined) {
+    options.plan = readPlan(values.plan);
+    options.planFile = values.plan;
+    options.faults = [...new Set(options.plan.map((fault) => fault.kind))];
+  }
+  return options;
+}
+
+/** A fixed schedule from a JSON file: an array of `{kind, atMs, holdMs, replicas?}`, started in the order given. */
+function readPlan(file: string): PlannedFault[] {
+  let items: unknown;
+  try {
+    items = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ChaosArgsError(`--plan: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Array.isArray(items)) throw new ChaosArgsError(`--plan: ${file} must hold an array of faults`);
+  return items.map((item: Partial<PlannedFault>, i) => {
+    if (typeof item.kind !== 'string' || !isFaultKind(item.kind) || typeof item.atMs !== 'number')
+      throw new ChaosArgsError(`--plan: fault ${i} needs a known "kind" and a number "atMs"`);
+    return { n: i + 1, kind: item.kind, atMs: item.atMs, holdMs: item.holdMs ?? 0, replicas: item.replicas, pick: 0 };
+  });
 }

@@ -22,8 +22,10 @@ export interface ChaosOptions {
   rate: number;
   /** The fault kinds to draw from. */
   faults: readonly FaultKind[];
-  /** A fixed schedule instead of the seeded one (tests that must put two faults together). */
+  /** A fixed schedule instead of the seeded one (a finding replayed exactly, tests that put two faults together). */
   plan?: readonly PlannedFault[];
+  /** The file `plan` came from, for the replay command. */
+  planFile?: string;
   /** Added to every consumer's environment. */
   consumerEnv?: Record<string, string>;
   /** Keep the logs folder even when the run passes. @defaultValue false */

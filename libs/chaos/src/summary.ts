@@ -11,6 +11,8 @@ function durationArg(ms: number): string {
 
 /** The command that replays a run: same seed, duration, rate and faults, hence the same schedule. */
 export function replayCommand(options: ChaosOptions): string {
+  if (options.plan)
+    return `npm run chaos -- --plan ${options.planFile ?? '<the plan>'} --duration ${durationArg(options.durationMs)} --rate ${options.rate}`;
   const faults = options.faults.length === FAULT_KINDS.length ? '' : ` --faults ${options.faults.join(',')}`;
   return `npm run chaos -- --seed ${options.seed} --duration ${durationArg(options.durationMs)} --rate ${options.rate}${faults}`;
 }

@@ -48,7 +48,7 @@ describe('the checker catches a broken build', () => {
         expect(result.valid, summary).toBe(false);
         expect(result.check.counts.lost, summary).toBeGreaterThan(0);
         expect(summary).toContain('{:valid? false}');
-        expect(summary).toContain('Replay with: npm run chaos -- --seed 1');
+        expect(summary).toContain('Replay with: npm run chaos -- --plan');
         console.log(`${build.label}: caught, ${result.check.counts.lost} of ${result.ledger.events.size} events lost`);
       } finally {
         rmSync(result.logDir, { recursive: true, force: true });

@@ -148,8 +148,9 @@ export class Load {
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         status = String(response.status);
+        // Any other status is a refusal: the contract says a 4xx or 5xx leaves nothing behind.
+        answer = response.status === 202 ? 'accepted' : 'refused';
         const body = (await response.json()) as { event_id?: string; event_ids?: string[] };
-        answer = response.status === 202 ? 'accepted' : response.status >= 500 ? 'refused' : 'refused';
         ids = body.event_ids ?? (body.event_id === undefined ? [] : [body.event_id]);
       } catch (err) {
         status = err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'no answer';
@@ -189,8 +190,9 @@ export class Load {
         record.attempts.push({ atMs: clock(), answer: 'accepted', status: 'xadd ok' });
         ledger.countRequest('xadd ok');
       } catch (err) {
-        // Refused before it was sent (no connection: the offline queue is off) or not answered in time.
-        const sent = !(err instanceof Error && /writeable|Connection is closed/.test(err.message));
+        // Refused before it was sent (no connection, and the offline queue is off), or sent and not answered (a
+        // timeout, a connection cut with the command in flight): then it may have been applied.
+        const sent = !(err instanceof Error && err.message.includes("isn't writeable"));
         const status = sent ? 'xadd no answer' : 'xadd refused';
         record.attempts.push({ atMs: clock(), answer: sent ? 'unknown' : 'refused', status });
         ledger.countRequest(status);

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { StoredRow } from './checker.js';
 
 /** Where the pipeline stands: what the group still holds, what it has not delivered, and dead letters in the works. */
 export interface PipelineState {
@@ -89,4 +91,18 @@ function pairs(flat: unknown[]): Array<[string, unknown]> {
   const result: Array<[string, unknown]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) result.push([String(flat[i]), flat[i + 1]]);
   return result;
+}
+
+/** Every row of `events`: its id and the load's key in its payload. */
+export async function readRows(url: string): Promise<StoredRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ event_id: string; key: string | null }>(
+      `select event_id::text, payload->>'chaos' as key from events`,
+    );
+    return rows.map((row) => ({ eventId: row.event_id, key: row.key }));
+  } finally {
+    await client.end();
+  }
 }

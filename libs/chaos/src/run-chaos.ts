@@ -1,17 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { compareArchive, waitArchived } from './archive-check.js';
-import { checkLedger, type CheckResult, type StoredRow } from './checker.js';
+import { checkLedger, type CheckResult } from './checker.js';
 import { UNAVAILABLE_FAULTS, type FaultKind } from './fault-kinds.js';
 import { Ledger } from './ledger.js';
 import { Load } from './load.js';
 import { Nemesis, type TimelineEntry } from './nemesis.js';
-import { listDeadLetters, waitDrained, type DeadLetterJob, type PipelineState } from './pipeline-state.js';
+import { listDeadLetters, readRows, waitDrained, type DeadLetterJob, type PipelineState } from './pipeline-state.js';
 import { GROUP, STREAM, startPipeline, type Pipeline } from './pipeline.js';
 import { Random } from './random.js';
 import { planSchedule, type PlannedFault } from './schedule.js';
+import { reportOf } from './summary.js';
 
 /** What a chaos run does. */
 export interface ChaosOptions {
@@ -178,19 +178,6 @@ function violationsOf(check: CheckResult, drained: PipelineState, problems: stri
   return [...violations, ...problems, ...archive];
 }
 
-async function readRows(url: string): Promise<StoredRow[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ event_id: string; key: string | null }>(
-      `select event_id::text, payload->>'chaos' as key from events`,
-    );
-    return rows.map((row) => ({ eventId: row.event_id, key: row.key }));
-  } finally {
-    await client.end();
-  }
-}
-
 /** The archive's disagreements with the queue and the checkpoints, once it has had time to catch up. */
 async function archiveAgreement(
   url: string,
@@ -210,23 +197,4 @@ async function archiveAgreement(
 
 function uniqueJobs(jobs: DeadLetterJob[]): DeadLetterJob[] {
   return [...new Map(jobs.map((job) => [job.id, job])).values()];
-}
-
-/** The run as JSON, for the logs folder. */
-function reportOf(result: ChaosResult): unknown {
-  return {
-    seed: result.options.seed,
-    durationMs: result.options.durationMs,
-    rate: result.options.rate,
-    valid: result.valid,
-    violations: result.violations,
-    notes: result.notes,
-    harnessErrors: result.harnessErrors,
-    counts: result.check.counts,
-    findings: result.check.findings.slice(0, 1000),
-    injected: Object.fromEntries(result.injected),
-    timeline: result.timeline,
-    statuses: Object.fromEntries(result.ledger.statuses),
-    drained: result.drained,
-  };
 }

@@ -82,3 +82,22 @@ export function formatSummary(result: ChaosResult): string {
   }
   return lines.join('\n');
 }
+
+/** The run as JSON, for the logs folder. */
+export function reportOf(result: ChaosResult): unknown {
+  return {
+    seed: result.options.seed,
+    durationMs: result.options.durationMs,
+    rate: result.options.rate,
+    valid: result.valid,
+    violations: result.violations,
+    notes: result.notes,
+    harnessErrors: result.harnessErrors,
+    counts: result.check.counts,
+    findings: result.check.findings.slice(0, 1000),
+    injected: Object.fromEntries(result.injected),
+    timeline: result.timeline,
+    statuses: Object.fromEntries(result.ledger.statuses),
+    drained: result.drained,
+  };
+}

@@ -1,7 +1,7 @@
 // The bench's options: flags, each with an environment variable of the same meaning (a flag wins).
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['drain', 'ingest', 'e2e', 'memory'];
+export const PARTS = ['drain', 'ingest', 'e2e', 'memory', 'cluster'];
 
 /** Name, environment variable, default, default under --quick, and what it is. */
 const NUMBERS = [

@@ -180,6 +180,17 @@ export function buildRows(results) {
       figure: latency(e2eBare),
       host: percent(e2eBare.hostBusy),
     });
+  if (results.cluster) {
+    const cluster = { ...results.cluster, rate: results.cluster.events / results.cluster.seconds };
+    const two = summarize(results.drain?.sluice2);
+    rows.push({
+      part: `drain, ${count(cluster.events)} events`,
+      contestant: '**Sluice stream-consumer, 2 processes, 8 partitions on a 3-primary Redis Cluster**',
+      figure: `${count(cluster.rate)} events/s`,
+      ...usageCells(cluster),
+      vsPeer: two ? `${times(cluster.rate / two.rate)} 2 processes on one node` : '',
+    });
+  }
   if (memory) {
     const rate = memory.events / memory.seconds;
     const one = summarize(results.drain?.sluice1);

@@ -5,6 +5,7 @@
 // README's "Benchmark" section; `npm run bench -- --help` lists the options.
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { drainCluster } from '../bench/cluster.js';
 import { createContext } from '../bench/context.js';
 import { drainSluice } from '../bench/drain.js';
 import { benchServer, requestBodies } from '../bench/ingest.js';
@@ -50,7 +51,8 @@ const steps =
   (has('drain') ? options.runs * FAST_DRAINS.length + 2 : 0) +
   (has('ingest') ? 6 : 0) +
   (has('e2e') ? 2 : 0) +
-  (has('memory') ? 1 : 0);
+  (has('memory') ? 1 : 0) +
+  (has('cluster') ? 1 : 0);
 const progress = createProgress({ steps: steps + 1 });
 const started = performance.now();
 const machine = {
@@ -65,7 +67,7 @@ progress.step('setting up: a database and a template stream of the events');
 const ctx = await createContext({
   databaseUrl: process.env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/sluice',
   redisUrl: process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
-  events: has('drain') ? options.events : 0,
+  events: has('drain') || has('cluster') ? options.events : 0,
   progress: (text) => progress.update(text),
 });
 // Ctrl-C (the children get it from the terminal too) or a SIGTERM: take the database and keys away before leaving.
@@ -137,6 +139,11 @@ try {
     results.e2e = await benchLatency(ctx, { ...latency, consumer: 'sluice' });
     progress.step(`end to end at ${options.rate} events/s, the bare loop`);
     results.e2eBare = await benchLatency(ctx, { ...latency, consumer: 'bare' });
+  }
+
+  if (has('cluster')) {
+    progress.step('drain: Sluice, 2 processes, 8 partitions on a local Redis Cluster');
+    results.cluster = await drainCluster(ctx, { processes: 2, progress: update });
   }
 
   if (has('memory')) {

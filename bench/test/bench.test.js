@@ -22,16 +22,16 @@ describe('npm run bench -- --quick', () => {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ['scripts/bench.js', '--quick', '--out', path.join(dir, 'bench.md'), '--json', path.join(dir, 'bench.json')],
-      { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }, timeout: 110_000 },
+      { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }, timeout: 150_000 },
     );
     run = { stdout, stderr, results: JSON.parse(await readFile(path.join(dir, 'bench.json'), 'utf8')) };
-  }, 120_000);
+  }, 160_000);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('measures every contestant of every part', () => {
-    const { drain, ingest, e2e, e2eBare, memory } = run.results;
+    const { drain, ingest, e2e, e2eBare, memory, cluster } = run.results;
     for (const key of ['sluice1', 'sluice2', 'values', 'insertMany', 'copyMany', 'copy'])
       expect(drain[key][0].events, key).toBe(2000);
     for (const peer of [drain.bullmq, drain.naive]) expect(peer.events).toBeGreaterThan(0);
@@ -43,6 +43,7 @@ describe('npm run bench -- --quick', () => {
     }
     expect(memory).toMatchObject({ events: 5000 });
     expect(memory.peakRssMb).toBeGreaterThan(0);
+    expect(cluster.events).toBe(2000);
   });
 
   it('prints the table last, with ratios and targets, and writes the page with the machine', async () => {

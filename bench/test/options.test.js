@@ -20,7 +20,7 @@ describe('parseOptions', () => {
     const env = { BENCH_EVENTS: '50_000', BENCH_ONLY: 'drain,memory' };
     expect(parseOptions([], env)).toMatchObject({ events: 50_000, parts: ['drain', 'memory'] });
     expect(parseOptions(['--events', '10'], env).events).toBe(10);
-    expect(parseOptions(['--skip', 'ingest,e2e'], {}).parts).toEqual(['drain', 'memory']);
+    expect(parseOptions(['--skip', 'ingest,e2e'], {}).parts).toEqual(['drain', 'memory', 'cluster']);
   });
 
   it('refuses what it does not know', () => {

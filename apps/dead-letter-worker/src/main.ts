@@ -22,7 +22,8 @@ const db = createDb({
   onPoolError: (err) => logger.warn({ err }, 'Idle Postgres connection failed'),
 });
 // BullMQ workers need maxRetriesPerRequest: null (the worker profile): their commands wait out a Redis restart.
-const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, logger };
+// Both clients go to BullMQ, so both are connecting before it gets them (a worker started during an outage waits).
+const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, logger, connectNow: true };
 const workerRedis = createRedisClient({ ...redisOptions, profile: 'worker', name: 'dead-letter-worker' });
 // Health checks, metrics and the pauses must answer quickly while Redis is down: a client that fails fast.
 const opsRedis = createRedisClient({

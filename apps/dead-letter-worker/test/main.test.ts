@@ -6,6 +6,8 @@ import type { DeadLetterData } from '@sluice/dead-letter';
 import {
   createTestDatabase,
   freePort,
+  spawnApp,
+  startPrivateRedis,
   testRedisUrl,
   uniqueKey,
   waitFor,
@@ -94,5 +96,32 @@ describe('the built worker (node dist/main.js)', () => {
     expect(code).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(output).toContain('Stopped cleanly');
+  });
+
+  it('started while Redis is down, waits for it instead of exiting, then processes dead letters', async () => {
+    const server = await startPrivateRedis();
+    await server.stop();
+    const queueName = uniqueKey('dlq-late-redis');
+    const app = spawnApp(MAIN, { DATABASE_URL: testDb.url, REDIS_URL: server.url, DEAD_LETTER_QUEUE: queueName });
+    let late: Queue<DeadLetterData> | undefined;
+    const connection = new Redis(server.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    try {
+      await waitFor(() => app.output().includes('redis reconnecting'), { what: 'the refused connection noticed' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await server.start();
+      await waitFor(() => app.output().includes('Dead-letter worker started'), {
+        what: 'the start-up line once Redis is up',
+        timeoutMs: 15_000,
+      });
+      late = new Queue(queueName, { connection, prefix: 'bull' });
+      const job = await addDeadLetter(late, eventDeadLetter(streamEvent()));
+      await waitFor(() => job.isCompleted(), { what: 'the dead letter processed' });
+      expect(app.output()).not.toContain('failed to start');
+    } finally {
+      app.kill();
+      await late?.close();
+      connection.disconnect();
+      await server.destroy();
+    }
   });
 });

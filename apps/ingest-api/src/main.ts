@@ -36,12 +36,13 @@ const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
 // The dead-letter queue (Bull Board, and the job state in event status look-ups) gets a connection of its own:
-// BullMQ wants maxRetriesPerRequest null, which the request path must not have.
+// BullMQ wants maxRetriesPerRequest null, which the request path must not have, and a client already connecting.
 const boardRedis = createRedisClient({
   url: config.REDIS_URL,
   clusterNodes: config.REDIS_CLUSTER_NODES,
   profile: 'worker',
   name: 'dead-letter-queue',
+  connectNow: true,
 });
 const deadLetterQueue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, {
   connection: boardRedis,

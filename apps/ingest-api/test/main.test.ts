@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
+import { freePort, spawnApp, startPrivateRedis, testRedisUrl, uniqueKey, waitFor } from '@sluice/test-support';
 import { Queue } from 'bullmq';
 import { indexKey } from '@sluice/redis-stream';
 import { Redis } from 'ioredis';
@@ -100,6 +100,51 @@ describe('the built API (node dist/main.js)', () => {
     expect(output).toContain('Bull Board mounted');
     expect(output).not.toMatch(/"path":"\/(healthz|readyz)"/);
     for (const secret of [apiKey, adminPassword]) expect(output).not.toContain(secret);
+  });
+
+  it('started while Redis is down, ingests and shows its dead-letter queue once Redis is up', async () => {
+    const server = await startPrivateRedis();
+    await server.stop();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const admin = { authorization: `Basic ${Buffer.from('admin:late-redis-pw').toString('base64')}` };
+    const app = spawnApp(MAIN, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.testDb.url,
+      REDIS_URL: server.url,
+      ADMIN_USER: 'admin',
+      ADMIN_PASSWORD: 'late-redis-pw',
+      DEAD_LETTER_QUEUE: 'late-redis-dlq',
+    });
+    try {
+      await waitFor(() => app.output().includes('Ingest API listening'), {
+        what: 'the start-up line',
+        timeoutMs: 15_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await server.start();
+      const accepted = await waitFor(
+        async () => {
+          const res = await fetch(`${base}/api/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ event_type: 'test.main', source: 'vitest', payload: {} }),
+          });
+          return res.status === 202 ? res : undefined;
+        },
+        { what: 'ingest once Redis is up', timeoutMs: 15_000, intervalMs: 200 },
+      );
+      expect(accepted.status).toBe(202);
+      // The board reads the queue through BullMQ: it must not have kept the refused first connect.
+      const board = await fetch(`${base}/admin/queues/api/queues`, { headers: admin });
+      expect(board.status).toBe(200);
+      const { queues } = (await board.json()) as { queues: Array<{ name: string }> };
+      expect(queues.map((q) => q.name)).toContain('late-redis-dlq');
+    } finally {
+      app.kill();
+      await server.destroy();
+    }
   });
 
   it('warns loudly when started in production without API keys', async () => {

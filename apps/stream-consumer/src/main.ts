@@ -32,8 +32,9 @@ const db = createDb({
 });
 // Commands (XACK, XAUTOCLAIM, XPENDING, trim, info): the worker profile waits out outages instead of failing.
 const redis = createRedisClient({ ...redisOptions, name: 'stream-commands' });
-// BullMQ needs maxRetriesPerRequest: null (the worker profile has it) and is given a connection of its own.
-const queueConnection = createRedisClient({ ...redisOptions, name: 'dead-letter-queue' });
+// BullMQ needs maxRetriesPerRequest: null (the worker profile has it) and is given a connection of its own, already
+// connecting: a process started during a Redis outage must still dead-letter once Redis is back.
+const queueConnection = createRedisClient({ ...redisOptions, name: 'dead-letter-queue', connectNow: true });
 const queue = new Queue<DeadLetterData>(config.DEAD_LETTER_QUEUE, {
   connection: queueConnection,
   prefix: config.BULLMQ_PREFIX,

@@ -15,7 +15,7 @@ import {
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { migratedDb, openQueue, publish, streamEvent, uniqueNames } from './consumer-fixtures.js';
+import { eventRows, migratedDb, openQueue, publish, streamEvent, uniqueNames } from './consumer-fixtures.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
@@ -119,6 +119,39 @@ describe('the built consumer (node dist/main.js)', () => {
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(app.output()).toContain('Stopped cleanly');
     expect(app.output()).not.toContain(testDb.url);
+  });
+
+  it('started while Redis is down, stores and dead-letters once Redis is up', async () => {
+    const server = await startPrivateRedis();
+    await server.stop();
+    cleanups.push(() => server.destroy());
+    const n = uniqueNames('main-late-redis');
+    const app = spawnConsumer({
+      DATABASE_URL: testDb.url,
+      REDIS_URL: server.url,
+      STREAM_KEY: n.stream,
+      CONSUMER_GROUP: n.group,
+      DEAD_LETTER_QUEUE: n.queueName,
+    });
+    apps.push(app);
+    await waitFor(() => app.output().includes('redis reconnecting'), { what: 'the refused connection noticed' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await server.start();
+    const late = new Redis(server.url);
+    const dlq = openQueue(server.url, n.queueName);
+    // Before the server goes: a queue cleanup against a stopped Redis would wait for ever.
+    cleanups.unshift(async () => late.disconnect(), dlq.cleanup);
+    const source = `late-redis-${randomUUID()}`;
+    await publish(late, n.stream, [
+      ...Array.from({ length: 5 }, () => streamEvent({ source })),
+      ['event', 'not json at all'],
+    ]);
+    // BullMQ must not keep the first refused connect for ever ("Connection is closed." on every dead letter).
+    await waitFor(
+      async () => (await eventRows(db, source)) === 5 && (await dlq.queue.getJobCounts('waiting')).waiting === 1,
+      { what: 'the 5 rows stored and the undecodable entry dead-lettered', timeoutMs: 20_000 },
+    );
+    expect(app.proc.exitCode).toBeNull();
   });
 
   it('exits 0 within 10 s of SIGTERM while Redis is down', async () => {

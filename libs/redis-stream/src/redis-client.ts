@@ -32,6 +32,14 @@ export interface CreateRedisClientOptions {
    * @defaultValue false
    */
   autoPipelining?: boolean;
+  /**
+   * Connect at once instead of on first use. Set it on every client handed to BullMQ: given a client that has not
+   * started connecting (or a Worker's duplicate of one), BullMQ calls `connect()` once and, when Redis is down at that
+   * moment, keeps that failure ("Connection is closed.") for the life of the Queue or Worker, so a process started
+   * during an outage would never dead-letter. A client already connecting it waits for instead.
+   * @defaultValue false
+   */
+  connectNow?: boolean;
 }
 
 /** Connect timeout for every profile. */
@@ -45,8 +53,8 @@ export function reconnectDelayMs(attempt: number): number {
 }
 
 /**
- * An ioredis client that connects on first use (or `await redis.connect()`), reconnects for ever with backoff and logs
- * its connection events. Whoever creates it calls `quit()`. A client doing blocking reads must not be shared.
+ * An ioredis client that connects on first use (or `await redis.connect()`, or at once with `connectNow`), reconnects
+ * for ever with backoff and logs its connection events. Whoever creates it calls `quit()`. A client doing blocking reads must not be shared.
  */
 export function createRedisClient(options: CreateRedisClientOptions & { clusterNodes?: undefined }): Redis;
 export function createRedisClient(options: CreateRedisClientOptions): RedisClient;
@@ -67,7 +75,7 @@ export function createRedisClient(options: CreateRedisClientOptions): RedisClien
           ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
         };
   const common: RedisOptions = {
-    lazyConnect: true,
+    lazyConnect: !options.connectNow,
     connectTimeout: CONNECT_TIMEOUT_MS,
     ...(/^[\x21-\x7e]{1,64}$/.test(name) ? { connectionName: name } : {}),
     ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
@@ -103,7 +111,7 @@ function createCluster(url: string, nodes: readonly string[], common: RedisOptio
   const parsed = new URL(url);
   const { enableOfflineQueue, ...nodeOptions } = profile;
   return new Cluster(parseClusterNodes(nodes), {
-    lazyConnect: true,
+    lazyConnect: common.lazyConnect,
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: reconnectDelayMs,
     // A failover takes the cluster's node timeout; keep retrying the command meanwhile rather than fail it.

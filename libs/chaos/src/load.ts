@@ -148,10 +148,12 @@ export class Load {
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         status = String(response.status);
-        // Any other status is a refusal: the contract says a 4xx or 5xx leaves nothing behind.
-        answer = response.status === 202 ? 'accepted' : 'refused';
         const body = (await response.json()) as { event_id?: string; event_ids?: string[] };
         ids = body.event_ids ?? (body.event_id === undefined ? [] : [body.event_id]);
+        // A 4xx or 5xx leaves nothing behind, except a 503 that names its event_ids (a write sent and not answered,
+        // or an unsatisfied WAIT): those may be there, and the retry carries the ids so each is stored once.
+        answer = response.status === 202 ? 'accepted' : ids.length > 0 ? 'unknown' : 'refused';
+        if (answer === 'unknown') nameEvents(request, ids);
       } catch (err) {
         status = err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'no answer';
         answer = 'unknown';
@@ -160,7 +162,7 @@ export class Load {
       const atMs = clock();
       request.records.forEach((record, i) => {
         record.attempts.push({ atMs, answer, status });
-        if (answer === 'accepted') record.eventId ??= ids[i];
+        if (answer !== 'refused') record.eventId ??= ids[i];
       });
       this.#afterAnswer(request, answer);
     })();
@@ -200,4 +202,13 @@ export class Load {
     })();
     return { events: 1, promise };
   }
+}
+
+/** Puts the ids a 503 named into the request's events, so its retry is idempotent (as a client would do). */
+function nameEvents(request: Request, ids: string[]): void {
+  if (request.body.includes('"event_id"')) return;
+  const body = JSON.parse(request.body) as { events?: Array<Record<string, unknown>> } & Record<string, unknown>;
+  if (body.events) body.events.forEach((event, i) => (event.event_id = ids[i]));
+  else body.event_id = ids[0];
+  request.body = JSON.stringify(body);
 }

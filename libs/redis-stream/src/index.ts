@@ -15,13 +15,14 @@ export {
   StreamError,
   StreamUnavailableError,
   ReplicationTimeoutError,
+  UncertainWriteError,
   EventEncodingError,
   RedisUrlError,
   isStreamError,
   isStreamUnavailableError,
   type StreamErrorOptions,
 } from './stream-errors.js';
-export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError } from './redis-error-kinds.js';
+export { isRedisUnavailableError, isNoGroupError, isUnknownCommandError, isUnsentError } from './redis-error-kinds.js';
 export { ensureGroup, removeGoneConsumers, type RemoveGoneConsumersOptions } from './consumer-group.js';
 export { defaultConsumerName } from './consumer-name.js';
 export {

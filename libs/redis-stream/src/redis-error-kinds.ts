@@ -62,6 +62,23 @@ export function isRedisUnavailableError(err: unknown): boolean {
   });
 }
 
+/** Socket codes of a connection that never opened, and messages of a command ioredis refused to send. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+const NOT_SENT_MESSAGES = ["Stream isn't writeable", 'connect ETIMEDOUT', 'Failed to refresh slots cache'];
+
+/**
+ * True when an outage error proves the command was never applied: ioredis refused to send it (no connection and no
+ * offline queue), the connection never opened, or the server answered with a refusal (READONLY, OOM, LOADING, MOVED...).
+ * Anything else (a timeout, a connection cut with the command in flight) leaves it unknown whether Redis ran it.
+ */
+export function isUnsentError(err: unknown): boolean {
+  return errorChain(err).some(({ code, message }) => {
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+    if (typeof message !== 'string') return false;
+    return UNAVAILABLE_REPLY.test(message) || NOT_SENT_MESSAGES.some((m) => message.includes(m));
+  });
+}
+
 /** True for Redis's NOGROUP reply (XREADGROUP, XAUTOCLAIM, XCLAIM, XPENDING, XINFO CONSUMERS...): the group or the stream is gone, re-create it. */
 export function isNoGroupError(err: unknown): boolean {
   return errorChain(err).some(({ message }) => typeof message === 'string' && /^NOGROUP\b/.test(message));

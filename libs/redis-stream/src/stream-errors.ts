@@ -26,6 +26,15 @@ export class ReplicationTimeoutError extends StreamUnavailableError {
   override readonly name = 'ReplicationTimeoutError';
 }
 
+/**
+ * The write was sent and no answer came back (the connection dropped with it in flight, or it timed out): Redis may
+ * have applied it. An outage for the caller (503), and, as after an unsatisfied WAIT, the entries may be there, so a
+ * client that retries with the same event ids stores each event once.
+ */
+export class UncertainWriteError extends StreamUnavailableError {
+  override readonly name = 'UncertainWriteError';
+}
+
 /** An event could not be turned into JSON (a BigInt, a cycle, not an object): permanent, retrying cannot fix it. */
 export class EventEncodingError extends StreamError {
   override readonly name = 'EventEncodingError';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
-import { toStreamError } from './redis-error-kinds.js';
-import { EventEncodingError, ReplicationTimeoutError, StreamError } from './stream-errors.js';
+import { isRedisUnavailableError, isUnsentError, toStreamError } from './redis-error-kinds.js';
+import { EventEncodingError, ReplicationTimeoutError, StreamError, UncertainWriteError } from './stream-errors.js';
 import { EVENT_FIELD, encodeEvent } from './stream-entry.js';
 import { indexKey } from './stream-index.js';
 
@@ -39,8 +39,9 @@ const SHA = createHash('sha1').update(LUA).digest('hex');
  * is a plain XADD (the ingest hot path: nothing more); several, or any with `indexAs`, go in one script, all or none,
  * with `indexAs` recorded in {@link indexKey} (lower-cased). With `waitReplicas`, a WAIT rides in the same pipeline to
  * the node that took the write, and fewer confirmations than asked throw {@link ReplicationTimeoutError} (the entries
- * may stay). Throws EventEncodingError before sending anything when an event cannot be serialised, and
- * StreamUnavailableError quickly when Redis is unreachable, times out, refuses writes or fails over.
+ * may stay). Throws EventEncodingError before sending anything when an event cannot be serialised,
+ * StreamUnavailableError quickly when Redis is unreachable, refuses writes or fails over (nothing was written), and
+ * {@link UncertainWriteError} when the write was sent and no answer came (it may have been applied).
  */
 export async function publishEvents(
   redis: RedisClient,
@@ -62,8 +63,12 @@ export async function publishEvents(
   const timeoutMs = options.waitTimeoutMs ?? 1000;
   let ids: unknown;
   let confirmed = replicas;
+  const what = `XADD of ${events.length} events to ${stream}`;
+  // Nothing is sent before the connection is there: a failure here is a plain outage.
+  await ensureConnected(redis).catch((err: unknown) => {
+    throw toStreamError(err, what);
+  });
   try {
-    await ensureConnected(redis);
     if (plain && replicas === 0) ids = [await redis.xadd(stream, '*', EVENT_FIELD, args[0] as string)];
     else {
       const write = (pipeline: ChainableCommander, useSha: boolean) =>
@@ -76,7 +81,13 @@ export async function publishEvents(
       if (plain) ids = [ids];
     }
   } catch (err) {
-    throw toStreamError(err, `XADD of ${events.length} events to ${stream}`);
+    if (isRedisUnavailableError(err) && !isUnsentError(err)) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new UncertainWriteError(`${what}: sent, and no answer came (${message}); it may have been applied`, {
+        cause: err,
+      });
+    }
+    throw toStreamError(err, what);
   }
   if (!Array.isArray(ids) || ids.length !== events.length || ids.some((id) => id === null)) {
     throw new StreamError(`XADD to ${stream} returned no ids`);

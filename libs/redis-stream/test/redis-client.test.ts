@@ -7,11 +7,14 @@ import {
   defaultConsumerName,
   ensureGroup,
   isRedisUnavailableError,
+  isUnsentError,
   publish,
+  publishEvents,
   publishBatch,
   reconnectDelayMs,
   RedisUrlError,
   StreamUnavailableError,
+  UncertainWriteError,
 } from '../src/index.js';
 import { memoryLogger } from './stream-test-kit.js';
 
@@ -204,5 +207,30 @@ describe('logging', () => {
     for (const secret of [server.url, password, encodeURIComponent(password), 'wrong-secret-xyz', wrongUrl]) {
       expect(text()).not.toContain(secret);
     }
+  });
+});
+
+describe('publishEvents: a refused write and an unanswered one', () => {
+  it('tells "nothing was written" (Redis down, or a refusal reply) from "sent, no answer" (it may have been applied)', async () => {
+    const server = await privateRedis();
+    const redis = track(createRedisClient({ url: server.url, profile: 'request' }));
+    const admin = track(new Redis(server.url));
+    await publishEvents(redis, 'events', [{ event: { n: 0 } }]);
+
+    // Held by the server past the command timeout (1.5 s): sent, unanswered, and applied once the pause ends.
+    await admin.client('PAUSE', 5000, 'WRITE');
+    const held = await publishEvents(redis, 'events', [{ event: { n: 1 } }]).catch((err: unknown) => err);
+    expect(held).toBeInstanceOf(UncertainWriteError);
+    expect(held).toBeInstanceOf(StreamUnavailableError);
+    expect(isUnsentError(held)).toBe(false);
+    await admin.client('UNPAUSE');
+    await waitFor(async () => (await admin.xlen('events')) === 2, { what: 'the held XADD applied' });
+
+    // Refused before anything was sent: a plain outage, nothing written.
+    await server.stop();
+    const refused = await publishEvents(redis, 'events', [{ event: { n: 2 } }]).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(StreamUnavailableError);
+    expect(refused).not.toBeInstanceOf(UncertainWriteError);
+    expect(isUnsentError(new Error("READONLY You can't write against a read only replica."))).toBe(true);
   });
 });

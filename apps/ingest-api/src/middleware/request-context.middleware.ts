@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@sluice/logger';
 import type { Middleware } from 'koa';
+import { ApiError } from '../api-error.js';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { AppContext, AppState } from '../app-state.js';
 import { PROBE_PATHS } from '../routes/health.routes.js';
@@ -57,7 +58,7 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
       };
       // An outage (503) is logged without a stack: during one, every request fails the same way.
       if (status === 503)
-        logger.warn({ ...line, code: failure?.code, reason: reasonOf(failure?.err) }, 'request failed');
+        logger.warn({ ...line, code: failure?.code, ...reasonOf(failure?.err) }, 'request failed');
       else if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
       else if (failure) logger.info({ ...line, code: failure.code }, 'request refused');
       else if (PROBES.has(ctx.path)) logger.debug(line, 'request');
@@ -66,8 +67,12 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
   };
 }
 
-function reasonOf(err: unknown): string | undefined {
-  return err instanceof Error ? err.message : undefined;
+/** Why a 503 happened: its message, the Redis or Postgres error behind it, and the ids it named (a write in doubt). */
+function reasonOf(err: unknown): { reason?: string; cause?: string; eventIds?: unknown } {
+  if (!(err instanceof Error)) return {};
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  const eventIds = err instanceof ApiError ? err.fields.event_ids : undefined;
+  return { reason: err.message, ...(cause ? { cause } : {}), ...(eventIds ? { eventIds } : {}) };
 }
 
 /** The matched route pattern, so `/api/v1/events/<uuid>` is one label value, not one per event. */

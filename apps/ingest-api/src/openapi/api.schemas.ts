@@ -31,7 +31,7 @@ export const errorBodySchema = z.object({
   error: errorObjectSchema,
   event_ids: z.array(z.string()).optional().meta({
     description:
-      'Only on a 503 after an unsatisfied WAIT (REDIS_WAIT_REPLICAS): the ids assigned, in request order. The entries may have stayed; a retry with these ids stores each event once',
+      'Only on a 503 that cannot promise nothing was written: after an unsatisfied WAIT (REDIS_WAIT_REPLICAS), or when the write was sent and no answer came (the connection dropped with it in flight, or it timed out). The ids assigned, in request order; the entries may be there, and a retry with these ids stores each event once',
   }),
   request_id: text.meta({ description: 'The x-request-id of the response' }),
 });

@@ -83,7 +83,7 @@ export const errorResponses = {
   InternalError: failure(500, '`internal_error`: anything unexpected; never a stack trace'),
   RedisUnavailable: failure(
     503,
-    `\`service_unavailable\`: ${REDIS_DOWN}; nothing was enqueued, except after an unsatisfied WAIT (REDIS_WAIT_REPLICAS), where the body's \`event_ids\` name what may have stayed`,
+    `\`service_unavailable\`: ${REDIS_DOWN}; nothing was enqueued, except where the body has \`event_ids\`: after an unsatisfied WAIT (REDIS_WAIT_REPLICAS), or a write sent and not answered (the connection dropped with it in flight, or it timed out), the ids name what may be there, and a retry with them stores each event once`,
     ['Retry-After'],
   ),
   PostgresUnavailable: failure(503, '`service_unavailable`: Postgres unreachable', ['Retry-After']),

@@ -5,6 +5,7 @@ import {
   partitionStream,
   publishEvents,
   ReplicationTimeoutError,
+  UncertainWriteError,
   type EventToPublish,
   type RedisClient,
 } from '@sluice/redis-stream';
@@ -59,16 +60,19 @@ export function registerEventRoutes(router: Router<AppState>, deps: EventRoutesD
   const wait = { waitReplicas: deps.waitReplicas ?? 0, waitTimeoutMs: deps.waitTimeoutMs ?? 1000 };
 
   /**
-   * Adds the events in one round trip, all or none, to the partition of the first event's session (or id). With
-   * REDIS_WAIT_REPLICAS, a replica shortfall is a 503 that names the ids: the entries may stay, and a client that
-   * retries with them stores each event once.
+   * Adds the events in one round trip, all or none, to the partition of the first event's session (or id). A 503
+   * that cannot promise nothing was written names the ids: with REDIS_WAIT_REPLICAS a replica shortfall, and a write
+   * cut off in flight (sent, no answer). The entries may be there, and a client that retries with the ids stores each
+   * event once; every other 503 leaves nothing behind.
    */
   const publish = async (events: Array<EventToPublish & { event: StreamEvent }>) => {
     const first = (events[0] as { event: StreamEvent }).event;
     const target = partitionStream(stream, deps.partitions ?? 1, first.session_id ?? first.event_id);
     await publishEvents(redis, target, events, wait).catch((err: unknown) => {
-      if (!(err instanceof ReplicationTimeoutError)) throw err;
-      throw unavailable('Redis replication', err, { event_ids: events.map(({ event }) => event.event_id) });
+      const eventIds = { event_ids: events.map(({ event }) => event.event_id) };
+      if (err instanceof ReplicationTimeoutError) throw unavailable('Redis replication', err, eventIds);
+      if (err instanceof UncertainWriteError) throw unavailable('Redis', err, eventIds);
+      throw err;
     });
   };
   // Spent only once the request is valid, so a refused request uses no quota.

@@ -10,6 +10,7 @@ import {
 } from '@sluice/dead-letter';
 import type { Logger } from '@sluice/logger';
 import {
+  classify,
   processEntries,
   sqlState,
   type EntryOutcome,
@@ -71,6 +72,10 @@ export interface Stall {
 
 /** An entry that failed for its own fault (data) or a handler's (code), with what it said about itself. */
 type Failure = { entry: StreamEntry; outcome: Extract<EntryOutcome, { status: 'failed' }> };
+/** An entry held back by a sink fault: not acked, retried in place. */
+type Held = { entry: StreamEntry; cause: Error };
+/** Of the failures, those dead-lettered (to ack) and those whose dead letter could not be archived yet (to hold). */
+type Lettered = { done: Failure[]; held: Held[] };
 
 // A stalled batch is retried in place: 100 ms doubling to this, jittered. The error line repeats at most this often.
 const STALL_BACKOFF_MAX_MS = 5000;
@@ -96,7 +101,7 @@ export function brief(err: unknown): { name: string; message: string; code?: unk
 
 /**
  * What happens to a batch after it is processed, by whose fault each failure is: stored and duplicate entries are
- * acked; data faults are dead-lettered at once (add the job, then ack); code faults are delivered again until their
+ * acked; data faults are dead-lettered at once (add the job, archive it, then ack); code faults are delivered again until their
  * delivery count reaches MAX_DELIVERIES, then dead-lettered; sink faults stall the batch in place, acking and
  * dead-lettering nothing, retried with capped backoff for as long as it takes, loudly.
  */
@@ -195,17 +200,14 @@ export class Outcomes {
   }
 
   /** Acks what is done, dead-letters what failed for good, schedules code faults; returns the stalled entries. */
-  async #settle(
-    entries: StreamEntry[],
-    outcomes: EntryOutcome[],
-  ): Promise<Array<{ entry: StreamEntry; cause: Error }>> {
+  async #settle(entries: StreamEntry[], outcomes: EntryOutcome[]): Promise<Held[]> {
     const { metrics, logger } = this.#deps;
     const done: string[] = [];
     // The index entries to drop with the ack: the events are no longer in the stream's care.
     const doneEventIds: string[] = [];
     const lost: string[] = [];
     const failures: Failure[] = [];
-    const stalled: Array<{ entry: StreamEntry; cause: Error }> = [];
+    const stalled: Held[] = [];
     let processed = 0;
     let duplicates = 0;
     entries.forEach((entry, i) => {
@@ -224,16 +226,17 @@ export class Outcomes {
       metrics.count('lost', lost.length);
       logger.warn({ ids: lost }, 'Entries were deleted while pending; acking them, nothing is left to process');
     }
-    for (const { entry, outcome } of failures.length > 0 ? await this.#fail(failures) : []) {
+    const lettered = failures.length > 0 ? await this.#fail(failures) : { done: [], held: [] };
+    for (const { entry, outcome } of lettered.done) {
       done.push(entry.id);
       if (outcome.eventId !== undefined) doneEventIds.push(outcome.eventId);
     }
     await this.#ack(done, doneEventIds);
-    return stalled;
+    return [...stalled, ...lettered.held];
   }
 
   /** Data faults and exhausted code faults become dead letters (returned once queued, to ack); the rest wait for a retry. */
-  async #fail(failures: Failure[]): Promise<Failure[]> {
+  async #fail(failures: Failure[]): Promise<Lettered> {
     const { redis, logger, metrics, options } = this.#deps;
     let counts: Map<string, number>;
     try {
@@ -250,7 +253,7 @@ export class Outcomes {
         { error: brief(err), count: failures.length },
         'Could not read delivery counts; leaving the failed entries pending',
       );
-      return [];
+      return { done: [], held: [] };
     }
     const letters: Array<Failure & { deliveryCount: number }> = [];
     const retries: Array<{ entryId: string; note: RetryNote }> = [];
@@ -290,15 +293,17 @@ export class Outcomes {
         logger.debug({ error: brief(err) }, 'Could not note the retries'),
       );
     }
-    return letters.length > 0 ? this.#deadLetter(letters) : [];
+    return letters.length > 0 ? this.#deadLetter(letters) : { done: [], held: [] };
   }
 
   /**
-   * Adds one job per entry in one call, and returns their ids to ack. The job id comes from the stream key and entry
-   * id, so adding the same entry again (a crash between this and the XACK re-delivers it) is a no-op in BullMQ. If the
-   * add fails, nothing is acked: the entries stay pending and come back.
+   * Adds one job per entry in one call, archives them, and returns them to ack. The job id comes from the stream key
+   * and entry id, so adding the same entry again (a crash before the XACK, or a retry below) is a no-op in BullMQ, as
+   * is the archive row (keyed by job id). If the add fails, nothing is acked: the entries stay pending and come back.
+   * If Postgres cannot take the archive rows (a sink fault), the entries are held like any stalled entry and retried
+   * in place: acked only once the dead letter is in Postgres too, so no Redis restart can take the only copy.
    */
-  async #deadLetter(letters: Array<Failure & { deliveryCount: number }>): Promise<Failure[]> {
+  async #deadLetter(letters: Array<Failure & { deliveryCount: number }>): Promise<Lettered> {
     const { queue, db, logger, metrics, options } = this.#deps;
     const now = new Date().toISOString();
     const jobOptions = deadLetterJobOptions(options.deadLetterAttempts);
@@ -313,19 +318,19 @@ export class Outcomes {
     } catch (err) {
       metrics.count('errors', 1, 'redis');
       logger.error({ error: brief(err), ids }, 'Could not add dead-letter jobs; leaving the entries pending');
-      return [];
+      return { done: [], held: [] };
     }
-    // The archive row follows the job, never the other way round: if Postgres cannot take it now, the dead-letter
-    // worker adds it from the queue later, so the entries are acked either way.
-    await archiveDeadLetters(
-      db,
-      jobs.map(({ opts, data }) => toArchiveRow(opts.jobId, data)),
-    ).catch((err: unknown) =>
-      logger.warn(
-        { error: brief(err), ids },
-        'Could not archive the dead letters now; the dead-letter worker will add them',
-      ),
-    );
+    try {
+      await archiveDeadLetters(
+        db,
+        jobs.map(({ opts, data }) => toArchiveRow(opts.jobId, data)),
+      );
+    } catch (err) {
+      const cause = err instanceof Error ? err : new Error(String(err));
+      if (classify(err) === 'sink') return { done: [], held: letters.map(({ entry }) => ({ entry, cause })) };
+      // Rows Postgres refuses for their content: the jobs are queued; the worker's reconciliation logs them again.
+      logger.warn({ error: brief(err), ids }, 'Could not archive the dead letters; they are in the queue only');
+    }
     metrics.count('deadLettered', letters.length);
     this.forget(ids);
     const listed = letters.slice(0, 20).map(({ entry, outcome, deliveryCount }) => ({
@@ -336,7 +341,7 @@ export class Outcomes {
       error: outcome.error.message,
     }));
     logger.warn({ count: letters.length, entries: listed }, 'Dead-lettered entries');
-    return letters;
+    return { done: letters, held: [] };
   }
 
   /** The job data: the raw fields (even when not JSON), where the entry was, and why it failed. */

@@ -113,4 +113,46 @@ describe('stream consumer: a Postgres outage', () => {
     for (const { stats } of consumers) expect(stats.snapshot().deadLettered).toBe(0);
     expect(consumers.some((c) => c.logs.text().includes('Sink fault cleared'))).toBe(true);
   }, 60_000);
+
+  it('holds a poison entry until its dead letter is archived in Postgres too, then acks it', async () => {
+    const source = uniqueKey('src');
+    const names = uniqueNames('pg-outage-poison');
+    const queue = openQueue(testRedisUrl(), names.queueName);
+    const consumer = await startConsumer({
+      redisUrl: testRedisUrl(),
+      db,
+      queueName: names.queueName,
+      consumerOptions: testOptions(names, { readCount: 50 }),
+    });
+    consumers.push(consumer);
+    try {
+      pg.stop();
+      const [poisonId] = await publish(redis, names.stream, [
+        ['event', 'not json at all'],
+        ...Array.from({ length: 5 }, () => streamEvent({ source })),
+      ]);
+      // The job is queued, but with the archive out of reach the entry stays pending: Redis is not its only copy.
+      await waitFor(async () => (await deadLetterJobs(queue.queue)).length === 1, { what: 'the dead-letter job' });
+      await waitFor(() => consumer.logs.text().includes('Sink fault: the consumer is stalled'), { what: 'the stall' });
+      const pending = (await redis.xpending(names.stream, names.group, '-', '+', 100)) as PendingRow[];
+      expect(pending.map(([id]) => id)).toContain(poisonId);
+      expect(consumer.logs.text()).not.toContain('Dead-lettered entries');
+
+      pg.start();
+      await waitFor(
+        async () => (await eventRows(db, source)) === 5 && (await pendingCount(redis, names.stream, names.group)) === 0,
+        { what: 'the rows stored and everything acked', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      const archived = await db
+        .selectFrom('dead_letters')
+        .select(['entry_id', 'verdict'])
+        .where('stream', '=', names.stream)
+        .execute();
+      expect(archived).toEqual([{ entry_id: poisonId, verdict: 'data' }]);
+      expect(await deadLetterJobs(queue.queue)).toHaveLength(1);
+    } finally {
+      await queue.cleanup();
+      await redis.del(names.stream);
+    }
+  }, 60_000);
 });

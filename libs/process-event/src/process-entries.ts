@@ -1,5 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { insertMany, type Database, type EventInsertRow, type Kysely } from '@sluice/db';
-import { classify } from './classify.js';
+import { classify, sqlState } from './classify.js';
 import { decodeEntry, type EntryLabels, type RawEntry } from './decode-entry.js';
 import type { StreamEvent } from './event.schema.js';
 import type { HandlerRegistry } from './handler-registry.js';
@@ -119,7 +120,7 @@ async function settle(deps: ProcessDeps, items: readonly Item[], outcomes: Entry
   if (run.sinkFault) return stall(items, outcomes, run.sinkFault);
   let fresh: Set<string>;
   try {
-    fresh = await commit(deps, items);
+    fresh = await commitRetryingConflicts(deps, items);
   } catch (err) {
     const error = asError(err);
     const verdict = classify(error);
@@ -153,6 +154,31 @@ async function settle(deps: ProcessDeps, items: readonly Item[], outcomes: Entry
       eventId: event.event_id,
       eventType: event.event_type,
     };
+  }
+}
+
+/** Deadlock (40P01) and serialization failure (40001): a race between transactions, which Postgres asks to retry. */
+const CONFLICT_STATES = new Set(['40P01', '40001']);
+const CONFLICT_RETRIES = 5;
+
+/**
+ * {@link commit}, retried at once (after 10-50 ms, jittered, times the attempt) when it lost a race with another
+ * transaction: handlers of different event types lock rows (sessions) in different orders, and two replicas' batches
+ * can cross. Only when the conflict persists is it a sink fault like any other (the batch stalls).
+ */
+async function commitRetryingConflicts(deps: ProcessDeps, items: readonly Item[]): Promise<Set<string>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await commit(deps, items);
+    } catch (err) {
+      const state = sqlState(err);
+      if (state === undefined || !CONFLICT_STATES.has(state) || attempt > CONFLICT_RETRIES) throw err;
+      deps.logger?.info(
+        { sqlState: state, attempt, size: items.length },
+        'Transaction lost a race with another (deadlock or serialization failure); retrying it',
+      );
+      await delay((10 + Math.random() * 40) * attempt);
+    }
   }
 }
 

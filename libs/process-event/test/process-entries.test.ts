@@ -252,6 +252,37 @@ describe('poison isolation', () => {
   });
 });
 
+describe('transactions that cross', () => {
+  it('a deadlock between two batches is retried, not reported as a stall: both are stored', async () => {
+    // Each batch locks one key in its first handler, waits until the other has locked its own, then asks for the
+    // other's key in its second handler: a real deadlock, which Postgres breaks by aborting one (40P01).
+    let locked = 0;
+    let bothLocked: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
+    const lock = (trx: Kysely<Database>, key: number) => sql`select pg_advisory_xact_lock(${key})`.execute(trx);
+    const base = Math.floor(Math.random() * 1e9);
+    const registry = createHandlerRegistry()
+      .register('test.lock-first', async (trx, events) => {
+        await lock(trx, base + Number(events[0]?.payload.key));
+        locked += 1;
+        if (locked === 2) bothLocked();
+        await barrier;
+      })
+      .register('test.lock-second', async (trx, events) => {
+        await lock(trx, base + Number(events[0]?.payload.key));
+      });
+    const batch = (first: number, second: number) => [
+      entryOf(streamEvent({ event_type: 'test.lock-first', payload: { key: first } })),
+      entryOf(streamEvent({ event_type: 'test.lock-second', payload: { key: second } })),
+    ];
+    const one = batch(1, 2);
+    const two = batch(2, 1);
+    const [a, b] = await Promise.all([run(one, registry), run(two, registry)]);
+    expect(statuses([...a, ...b])).toEqual(['processed', 'processed', 'processed', 'processed']);
+    expect(await countEvents(idsOf([...one, ...two]))).toBe(4);
+  });
+});
+
 describe('sink faults stall, never fail', () => {
   it('a SQLSTATE outside classes 22/23 (undefined table) stalls the whole call without splitting it', async () => {
     let calls = 0;

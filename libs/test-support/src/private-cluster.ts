@@ -19,8 +19,11 @@ export interface PrivateCluster {
   primaries(): Promise<string[]>;
   /** SIGKILLs one node (an outage, not a clean shutdown). */
   kill(node: string): Promise<void>;
-  /** Starts a killed node again with its old cluster config: it rejoins, as a replica if it was failed over. */
-  restart(node: string): Promise<void>;
+  /**
+   * Starts a killed node again with its old cluster config: it rejoins, as a replica if it was failed over. With
+   * `appendOnly` it reloads its AOF, unless `empty` (its AOF is removed first, its cluster membership kept).
+   */
+  restart(node: string, options?: { empty?: boolean }): Promise<void>;
   /** Waits until every running node reports `cluster_state:ok` and every slot has a primary. */
   waitHealthy(): Promise<void>;
   destroy(): Promise<void>;
@@ -34,6 +37,8 @@ export interface PrivateClusterOptions {
   replicasPerPrimary?: number;
   /** How long a primary may be unreachable before its replica takes over (cluster-node-timeout). @defaultValue 2000 */
   nodeTimeoutMs?: number;
+  /** AOF with `appendfsync always` on every node, so a node restarted after SIGKILL keeps every write it answered. @defaultValue false */
+  appendOnly?: boolean;
 }
 
 interface Node {
@@ -67,7 +72,7 @@ async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<
   }
 }
 
-/** Starts the servers (without persistence), joins them, and waits until the cluster serves every slot. */
+/** Starts the servers (without persistence unless `appendOnly`), joins them, and waits until the cluster serves every slot. */
 export async function startPrivateCluster(options: PrivateClusterOptions = {}): Promise<PrivateCluster> {
   const primaries = options.primaries ?? 3;
   const replicas = options.replicasPerPrimary ?? 1;
@@ -99,8 +104,7 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
       String(options.nodeTimeoutMs ?? 2000),
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir',
       node.dir,
     ];
@@ -195,7 +199,11 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
     },
     primaries: servingPrimaries,
     kill: async (node) => kill(byAddress.get(node) as Node),
-    restart: async (node) => start(byAddress.get(node) as Node),
+    restart: async (node, restartOptions) => {
+      const known = byAddress.get(node) as Node;
+      if (restartOptions?.empty) rmSync(path.join(known.dir, 'appendonlydir'), { recursive: true, force: true });
+      await start(known);
+    },
     waitHealthy,
     destroy: async () => {
       admin.disconnect();

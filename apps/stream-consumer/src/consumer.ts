@@ -16,7 +16,9 @@ import type { Queue } from 'bullmq';
 import type { RedisClient } from '@sluice/redis-stream';
 import { startHousekeeping, type Housekeeping } from './housekeeping.js';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
-import { backoffDelayMs, brief, Outcomes, sleep } from './outcomes.js';
+import { brief } from './log-fields.js';
+import { Outcomes } from './outcomes.js';
+import { backoffDelayMs, sleep } from './stall.js';
 
 /** Settings of a consumer; `main.ts` fills them from the environment. */
 export interface ConsumerOptions {

@@ -2,7 +2,7 @@ import type { Logger } from '@sluice/logger';
 import { removeGoneConsumers, trimAcknowledged } from '@sluice/redis-stream';
 import type { RedisClient } from '@sluice/redis-stream';
 import { groupBacklog, withTimeout, type ConsumerMetrics } from './metrics.js';
-import { brief } from './outcomes.js';
+import { brief } from './log-fields.js';
 
 /** What the housekeeping timers need. */
 export interface HousekeepingDeps {

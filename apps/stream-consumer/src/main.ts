@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from './config.js';
 import { Consumer } from './consumer.js';
 import { ConsumerMetrics, createProbes, streamBacklogs, withTimeout } from './metrics.js';
-import { brief } from './outcomes.js';
+import { brief } from './log-fields.js';
 
 // The composition root: every client is created here, handed down, and closed here (each reader by its consumer,
 // which disconnects it to end a blocked read).

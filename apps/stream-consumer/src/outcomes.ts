@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Database, Kysely } from '@sluice/db';
 import { archiveDeadLetters } from '@sluice/db';
 import {
@@ -12,7 +11,6 @@ import type { Logger } from '@sluice/logger';
 import {
   classify,
   processEntries,
-  sqlState,
   type EntryOutcome,
   type HandlerRegistry,
   type PreparedEntries,
@@ -21,15 +19,15 @@ import {
   ack,
   clearRetries,
   deliveryCounts,
-  hold,
   noteRetries,
-  noteStall,
+  type RedisClient,
   type RetryNote,
   type StreamEntry,
 } from '@sluice/redis-stream';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '@sluice/redis-stream';
+import { brief } from './log-fields.js';
 import type { BatchSource, ConsumerMetrics } from './metrics.js';
+import { backoffDelayMs, StallTracker, type Stall } from './stall.js';
 
 /** Settings of {@link Outcomes}. */
 interface OutcomesOptions {
@@ -62,42 +60,12 @@ export interface OutcomesDeps {
   options: OutcomesOptions;
 }
 
-/** A sink fault the consumer is stalled on. */
-export interface Stall {
-  cause: Error;
-  /** A short label for the gauge: the SQLSTATE, else the error code, else its name. */
-  reason: string;
-  since: number;
-}
-
 /** An entry that failed for its own fault (data) or a handler's (code), with what it said about itself. */
 type Failure = { entry: StreamEntry; outcome: Extract<EntryOutcome, { status: 'failed' }> };
 /** An entry held back by a sink fault: not acked, retried in place. */
 type Held = { entry: StreamEntry; cause: Error };
 /** Of the failures, those dead-lettered (to ack) and those whose dead letter could not be archived yet (to hold). */
 type Lettered = { done: Failure[]; held: Held[] };
-
-// A stalled batch is retried in place: 100 ms doubling to this, jittered. The error line repeats at most this often.
-const STALL_BACKOFF_MAX_MS = 5000;
-const STALL_LOG_EVERY_MS = 30_000;
-
-/** Delay before retry `attempt` (1-based): doubling from 100 ms up to `maxMs`, half of it random ("equal jitter"). */
-export function backoffDelayMs(attempt: number, maxMs = STALL_BACKOFF_MAX_MS): number {
-  const ceiling = Math.min(maxMs, 100 * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
-}
-
-/** The parts of an error worth a log line (no stack on every retry). */
-export function brief(err: unknown): { name: string; message: string; code?: unknown } {
-  if (!(err instanceof Error)) return { name: 'NonError', message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(code === undefined ? {} : { code }) };
-}
 
 /**
  * What happens to a batch after it is processed, by whose fault each failure is: stored and duplicate entries are
@@ -110,20 +78,26 @@ export class Outcomes {
   /** Code faults waiting for another delivery: entry id -> when it is due. Lost on a crash: the entries stay pending. */
   readonly #retryAt = new Map<string, number>();
   readonly #firstFailedAt = new Map<string, string>();
-  /** Batches currently waiting out a sink fault, and the fault (the first one seen while any is). */
-  #stalledBatches = 0;
-  #stall: Stall | undefined;
-  #stallLoggedAt = 0;
-  #heldAt = 0;
+  readonly #stalls: StallTracker;
   #activeAt = Date.now();
 
   constructor(deps: OutcomesDeps) {
     this.#deps = deps;
+    const { redis, logger, metrics, signal, inHand, options } = deps;
+    this.#stalls = new StallTracker({
+      redis,
+      logger,
+      metrics,
+      signal,
+      inHand,
+      options,
+      onActive: () => (this.#activeAt = Date.now()),
+    });
   }
 
   /** The sink fault the consumer is stalled on, if any. */
   get stall(): Stall | undefined {
-    return this.#stall;
+    return this.#stalls.current;
   }
 
   /** When a batch last made a step (processed, or waited another round of a stall): the loop is alive, not hung. */
@@ -148,10 +122,10 @@ export class Outcomes {
         const left = await this.#settle(pending, outcomes);
         if (left.length === 0) break;
         const { cause } = left[0] as { cause: Error };
-        if (!stalled) this.#enterStall(cause);
+        if (!stalled) this.#stalls.enter(cause);
         stalled = true;
-        this.#stillStalled(cause, left.length);
-        await this.#waitOut(backoffDelayMs(attempt));
+        this.#stalls.still(cause, left.length);
+        await this.#stalls.waitOut(backoffDelayMs(attempt));
         if (signal.aborted) {
           logger.warn({ count: left.length }, 'Stopping while stalled: leaving the batch pending for the next start');
           return;
@@ -169,7 +143,7 @@ export class Outcomes {
         'Batch handling failed unexpectedly; leaving its entries pending',
       );
     } finally {
-      if (stalled) this.#leaveStall();
+      if (stalled) this.#stalls.leave();
     }
   }
 
@@ -390,89 +364,6 @@ export class Outcomes {
         { error: brief(err), count: ids.length },
         'XACK failed; the entries will be delivered again (idempotent)',
       );
-    }
-  }
-
-  #enterStall(cause: Error): void {
-    this.#stalledBatches += 1;
-    if (!this.#stall) this.#stallLoggedAt = 0;
-    this.#setCause(cause, this.#stall?.since ?? Date.now());
-  }
-
-  /** The stall names the latest cause (a failover may go from "connection terminated" to "read-only"). */
-  #setCause(cause: Error, since: number): void {
-    const code = (cause as { code?: unknown }).code;
-    const reason = sqlState(cause) ?? (typeof code === 'string' ? code : cause.name);
-    const previous = this.#stall;
-    if (previous?.reason === reason) return void (previous.cause = cause);
-    if (previous) this.#deps.metrics.stalled(this.#deps.options.stream, previous.reason, false);
-    this.#stall = { cause, reason, since };
-    this.#deps.metrics.stalled(this.#deps.options.stream, reason, true);
-    this.#noteStall();
-  }
-
-  /** Publishes the stall for look-ups ("stalled", with its cause), or withdraws it; the note expires by itself. */
-  #noteStall(): void {
-    const { redis, logger, options } = this.#deps;
-    const stall = this.#stall;
-    const note = stall && {
-      cause: stall.cause.message,
-      reason: stall.reason,
-      since: new Date(stall.since).toISOString(),
-    };
-    void noteStall(redis, options.stream, options.consumer, note, options.claimMinIdleMs).catch((err: unknown) =>
-      logger.debug({ error: brief(err) }, 'Could not publish the stall'),
-    );
-  }
-
-  /** The periodic error line: what the sink said, and for how long nothing has moved. */
-  #stillStalled(cause: Error, count: number): void {
-    const { logger, metrics } = this.#deps;
-    metrics.count('errors', 1, 'sink');
-    if (this.#stall) this.#setCause(cause, this.#stall.since);
-    const stall = this.#stall;
-    const now = Date.now();
-    if (!stall || now - this.#stallLoggedAt < STALL_LOG_EVERY_MS) return;
-    this.#stallLoggedAt = now;
-    logger.error(
-      { cause: brief(cause), reason: stall.reason, stalledForMs: now - stall.since, held: count },
-      `Sink fault: the consumer is stalled (${cause.message}); nothing is acked or dead-lettered, retrying until it clears`,
-    );
-  }
-
-  #leaveStall(): void {
-    this.#stalledBatches -= 1;
-    const stall = this.#stall;
-    if (this.#stalledBatches > 0 || !stall) return;
-    this.#stall = undefined;
-    this.#deps.metrics.stalled(this.#deps.options.stream, stall.reason, false);
-    this.#noteStall();
-    this.#deps.logger.info(
-      { reason: stall.reason, stalledForMs: Date.now() - stall.since },
-      'Sink fault cleared: the consumer is moving again',
-    );
-  }
-
-  /**
-   * Sleeps `ms` in slices, keeping every entry in hand fresh meanwhile (XCLAIM ... JUSTID, which is not a delivery), so
-   * other replicas' idle claims never take over a batch this consumer is still holding.
-   */
-  async #waitOut(ms: number): Promise<void> {
-    const { redis, logger, signal, inHand, options } = this.#deps;
-    const refreshEveryMs = Math.max(10, Math.floor(options.claimMinIdleMs / 3));
-    for (let left = ms; left > 0 && !signal.aborted; left -= refreshEveryMs) {
-      this.#activeAt = Date.now();
-      if (Date.now() - this.#heldAt >= refreshEveryMs) {
-        this.#heldAt = Date.now();
-        // A quarter of CLAIM_MIN_IDLE_MS: ours are older than that by now; one another replica has just taken is not.
-        const target = { ...options, minIdleMs: Math.floor(options.claimMinIdleMs / 4) };
-        const ids = [...inHand].flatMap((batch) => batch.map((entry) => entry.id));
-        await hold(redis, target, ids).catch((err: unknown) =>
-          logger.debug({ error: brief(err) }, 'Could not refresh held entries'),
-        );
-        this.#noteStall();
-      }
-      await sleep(Math.min(left, refreshEveryMs), signal);
     }
   }
 }

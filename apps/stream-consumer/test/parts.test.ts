@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, brief, sleep } from '../src/outcomes.js';
+import { brief } from '../src/log-fields.js';
+import { backoffDelayMs, sleep } from '../src/stall.js';
 
 describe('backoffDelayMs', () => {
   it('doubles from 100 ms to its cap, with half of each delay jittered', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-client.js';
 import { ensureConnected } from './redis-connect.js';
 import { isRedisUnavailableError, isUnsentError, toStreamError } from './redis-error-kinds.js';
@@ -121,7 +121,9 @@ async function writeThenWait(
       continue;
     }
     if (writeErr && /^(MOVED|ASK) /.test(writeErr.message) && attempt < 4) {
-      // ioredis has learnt the slot's new owner from the reply; the next attempt goes there.
+      // ioredis follows a MOVED inside a pipeline only when the rest of it is read-only, which WAIT is not: without a
+      // refresh its slot map would name the old primary after a failover for good (every write a MOVED, a 503).
+      if (redis instanceof Cluster) await refreshSlots(redis);
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       continue;
     }
@@ -129,4 +131,9 @@ async function writeThenWait(
     if (waitErr) throw waitErr;
     return [reply, Number(confirmed)];
   }
+}
+
+/** Asks the cluster for its slot map again; a failure leaves the old map (the next attempt fails as it would have). */
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
 }

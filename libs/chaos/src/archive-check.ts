@@ -47,3 +47,27 @@ export async function waitArchived(
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
+
+/**
+ * The archive rows of `jobIds` as dead letters (`state` `archive-only`): on a cluster a failover can lose a job add
+ * that the archive row and the XACK outlived, and the row is then where the dead letter is (see docs/chaos.md).
+ */
+export async function readArchivedOnly(url: string, jobIds: readonly string[]): Promise<DeadLetterJob[]> {
+  if (jobIds.length === 0) return [];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ job_id: string; fields: unknown }>(
+      'select job_id, fields from dead_letters where job_id = any($1::text[])',
+      [jobIds],
+    );
+    return rows.map((row) => ({
+      id: row.job_id,
+      name: 'archive',
+      state: 'archive-only',
+      data: { fields: row.fields },
+    }));
+  } finally {
+    await client.end();
+  }
+}

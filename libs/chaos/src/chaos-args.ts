@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FAULT_DESCRIPTIONS, FAULT_KINDS, isFaultKind, type FaultKind } from './fault-kinds.js';
+import { CLUSTER_DESCRIPTIONS, FAULT_DESCRIPTIONS, FAULT_KINDS, isFaultKind, type FaultKind } from './fault-kinds.js';
 import { randomSeed } from './random.js';
+import { CLUSTER_SETTINGS, REDIS_MODES, type RedisMode } from './redis-servers.js';
 import type { ChaosOptions } from './run-chaos.js';
 import type { PlannedFault } from './schedule.js';
 
@@ -21,12 +22,21 @@ function parseDuration(text: string): number {
 
 /** The usage text. */
 export function usage(): string {
-  const kinds = FAULT_KINDS.map((kind) => `  ${kind.padEnd(26)} ${FAULT_DESCRIPTIONS[kind]}`).join('\n');
-  return `Usage: npm run chaos -- [--duration 10m] [--seed N] [--rate 100] [--faults a,b,...] [--keep-logs]
+  const line = (kind: string, text: string) => `  ${kind.padEnd(26)} ${text}`;
+  const kinds = FAULT_KINDS.map((kind) => line(kind, FAULT_DESCRIPTIONS[kind])).join('\n');
+  const onCluster = FAULT_KINDS.map((kind) => line(kind, CLUSTER_DESCRIPTIONS[kind] ?? 'as on one node')).join('\n');
+  const c = CLUSTER_SETTINGS;
+  return `Usage: npm run chaos -- [--redis single|cluster] [--duration 10m] [--seed N] [--rate 100] [--faults a,b,...] [--keep-logs]
 
 Runs the built apps (npm run build first) on a private Redis and Postgres under load while a nemesis drawn
 from the seed injects faults, then drains the pipeline and checks that every accepted event is exactly one row,
 or exactly one dead letter when poison. Exits 0 when valid, 1 on a violation, 2 when the run itself failed.
+
+  --redis      single (default): one redis-server, AOF with appendfsync always.
+               cluster: a Redis Cluster of ${c.primaries} primaries with ${c.replicasPerPrimary} replica each (AOF, appendfsync always, on
+               every node), STREAM_PARTITIONS=${c.partitions}, BULLMQ_PREFIX=${c.bullmqPrefix}, and the API with
+               REDIS_WAIT_REPLICAS=${c.waitReplicas} (replication is asynchronous: without WAIT a failover can drop
+               writes that were answered); the load's own XADDs wait for a replica the same way.
 
   --duration   how long the load runs: 90s, 10m (default 2m)
   --seed       the seed of the fault schedule and the load (default: random, printed)
@@ -36,8 +46,11 @@ or exactly one dead letter when poison. Exits 0 when valid, 1 on a violation, 2 
   --plan       a JSON file with a fixed schedule instead of the seeded one, to replay a finding exactly:
                [{"kind": "redis-restart-aof", "atMs": 5000, "holdMs": 4000}, ...] (libs/chaos/plans/)
 
-Fault kinds:
-${kinds}`;
+Fault kinds (on one node):
+${kinds}
+
+On a cluster:
+${onCluster}`;
 }
 
 /** Parses the CLI's arguments into options; `undefined` when help was asked for. */
@@ -51,6 +64,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions | undefined {
       faults: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
       plan: { type: 'string' },
+      redis: { type: 'string', default: 'single' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -69,7 +83,10 @@ export function parseChaosArgs(argv: string[]): ChaosOptions | undefined {
     if (!isFaultKind(name)) throw new ChaosArgsError(`--faults: unknown fault kind "${name}"`);
     faults.push(name);
   }
+  if (!REDIS_MODES.includes(values.redis as RedisMode))
+    throw new ChaosArgsError(`--redis must be one of ${REDIS_MODES.join(', ')}, not "${values.redis}"`);
   const options: ChaosOptions = {
+    redis: values.redis as RedisMode,
     seed,
     durationMs: parseDuration(values.duration),
     rate,

@@ -1,3 +1,5 @@
+import type { RedisMode } from './redis-servers.js';
+
 /** Every kind of fault the nemesis knows, in the order the summary lists them. */
 export const FAULT_KINDS = [
   'consumer-kill',
@@ -17,7 +19,7 @@ export const FAULT_KINDS = [
 /** One kind of fault. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** What each kind does, for `--help` and the docs. */
+/** What each kind does on one Redis node, for `--help` and the docs. */
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   'consumer-kill': 'kill -9 a stream consumer, restart it under the same CONSUMER_NAME',
   'consumer-kill-rename': 'kill -9 a stream consumer, restart it under a new name (idle claims take over its entries)',
@@ -31,13 +33,29 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   'postgres-restart': 'Postgres stopped (immediate: connections cut) and started again',
   'postgres-read-only': 'the database read-only (default_transaction_read_only, sessions cut), as after a failover',
   'postgres-lock': 'an ACCESS EXCLUSIVE lock held on events past the consumer statement timeout',
-  'cluster-primary-kill': 'kill a Redis Cluster primary (a hook: Redis Cluster support is not built yet)',
+  'cluster-primary-kill': 'skipped on one node (--redis cluster only)',
 };
 
-/** Kinds that cannot run yet, with the reason the summary prints. */
-export const UNAVAILABLE_FAULTS: Readonly<Partial<Record<FaultKind, string>>> = {
-  'cluster-primary-kill': 'skipped: Redis Cluster support (REDIS_CLUSTER_NODES) is not built yet',
+/** What a kind means on a cluster (`--redis cluster`), where that differs from one node. */
+export const CLUSTER_DESCRIPTIONS: Readonly<Partial<Record<FaultKind, string>>> = {
+  'redis-restart-aof':
+    'kill -9 of every node at once (a power cut), each restarted from its own AOF; nothing fails over',
+  'redis-restart-empty':
+    'every node restarted without its AOF (membership and slots kept, data gone), only at a quiesced point as on one node',
+  'xgroup-destroy': 'XGROUP DESTROY the consumer group on one partition, under load',
+  'cluster-primary-kill':
+    'kill -9 a primary under load, wait until its replica is promoted, hold, restart it (it rejoins as a replica) and wait until every primary has an online replica again',
 };
+
+/** Kinds that need `--redis cluster`, with the reason a single-node run skips them. */
+export const CLUSTER_ONLY = {
+  'cluster-primary-kill': 'skipped: needs --redis cluster (one Redis node has no replica to promote)',
+} as const;
+
+/** Kinds that cannot run on `mode`, with the reason the summary prints. */
+export function unavailableFaults(mode: RedisMode): Readonly<Partial<Record<FaultKind, string>>> {
+  return mode === 'single' ? CLUSTER_ONLY : {};
+}
 
 /** Whether `name` is a fault kind. */
 export function isFaultKind(name: string): name is FaultKind {

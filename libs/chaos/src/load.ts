@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { partitionOf } from '@sluice/redis-stream';
+import type { Cluster, Redis } from 'ioredis';
 import { goodEvent, poisonFields, undecodableFields } from './event-factory.js';
 import { finalAnswer, type Answer, type EventRecord, type Ledger } from './ledger.js';
 import type { Random } from './random.js';
+import { feedEntry } from './stream-feeder.js';
 
 /** Settings of the {@link Load}. */
 export interface LoadOptions {
   apiUrl: string;
   /** A fail-fast client (no offline queue) for the entries XADDed straight into the stream. */
-  redis: Redis;
-  stream: string;
+  redis: Redis | Cluster;
+  /** The stream, or its partitions. */
+  streams: readonly string[];
+  /** Replicas that must confirm an XADD (WAIT) before it counts as accepted, as the API's 202 does. */
+  waitReplicas: number;
   /** Events per second, roughly. */
   rate: number;
   rng: Random;
@@ -180,25 +185,22 @@ export class Load {
   }
 
   #xadd(kind: 'poison' | 'undecodable'): { events: number; promise: Promise<void> } {
-    const { redis, stream, ledger, clock, rng } = this.#options;
+    const { redis, streams, waitReplicas, ledger, clock, rng } = this.#options;
     const key = ledger.nextKey();
     const poison = kind === 'poison' ? poisonFields(key) : undefined;
     const fields = poison?.fields ?? undecodableFields(rng, key);
     const record = ledger.add({ key, kind, via: 'stream', eventId: poison?.eventId, attempts: [] });
+    // Poison goes where the API would route its event_id; an undecodable entry has no key, so any partition does.
+    const partition = poison
+      ? partitionOf(poison.eventId, streams.length)
+      : streams.length > 1
+        ? rng.int(0, streams.length - 1)
+        : 0;
     const promise = (async () => {
-      try {
-        const entryId = await redis.xadd(stream, '*', ...fields);
-        record.entryId = entryId ?? undefined;
-        record.attempts.push({ atMs: clock(), answer: 'accepted', status: 'xadd ok' });
-        ledger.countRequest('xadd ok');
-      } catch (err) {
-        // Refused before it was sent (no connection, and the offline queue is off), or sent and not answered (a
-        // timeout, a connection cut with the command in flight): then it may have been applied.
-        const sent = !(err instanceof Error && err.message.includes("isn't writeable"));
-        const status = sent ? 'xadd no answer' : 'xadd refused';
-        record.attempts.push({ atMs: clock(), answer: sent ? 'unknown' : 'refused', status });
-        ledger.countRequest(status);
-      }
+      const fed = await feedEntry(redis, streams[partition] as string, fields, waitReplicas);
+      if (fed.entryId !== undefined) record.entryId = fed.entryId;
+      record.attempts.push({ atMs: clock(), answer: fed.answer, status: fed.status });
+      ledger.countRequest(fed.status);
     })();
     return { events: 1, promise };
   }

@@ -1,27 +1,31 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, migrateToLatest } from '@sluice/db';
-import {
-  freePort,
-  startPrivatePostgres,
-  startPrivateRedis,
-  waitFor,
-  type PrivatePostgres,
-  type PrivateRedis,
-} from '@sluice/test-support';
+import { partitionStreams } from '@sluice/redis-stream';
+import { freePort, startPrivatePostgres, waitFor, type PrivatePostgres } from '@sluice/test-support';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { Fleet } from './fleet.js';
 import { ManagedApp, type ExitProblemSink } from './managed-app.js';
+import {
+  CLUSTER_SETTINGS,
+  apiRedisEnv,
+  appRedisEnv,
+  destroyRedisServers,
+  harnessClient,
+  startRedisServers,
+  type RedisMode,
+  type RedisServers,
+} from './redis-servers.js';
 
 // The apps as a per-app deploy runs them (`node dist/main.js`, CONTRACT.md); their packages are dependencies of this one
 // so that turbo builds them first.
 const APPS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../apps');
 const appMain = (app: string) => path.join(APPS_DIR, app, 'dist/main.js');
 
-/** Names inside the private servers. */
-export const STREAM = 'events:chaos';
+/** Names inside the private servers (STREAM is split into partitions on a cluster: see `Pipeline.streams`). */
+const STREAM = 'events:chaos';
 export const GROUP = 'chaos-consumers';
 const QUEUE = 'chaos-dead-letter';
 export const DATABASE = 'sluice_chaos';
@@ -30,13 +34,19 @@ export const DATABASE = 'sluice_chaos';
 export interface PipelineOptions {
   logDir: string;
   onProblem: ExitProblemSink;
+  /** @defaultValue 'single' */
+  redis?: RedisMode;
   /** Added to every consumer's environment (the tests use it to run a deliberately broken consumer). */
   consumerEnv?: Record<string, string>;
 }
 
 /** The whole pipeline on private servers: Redis (AOF, appendfsync always), Postgres, the API, the consumers, the worker. */
 export interface Pipeline {
-  redis: PrivateRedis;
+  redis: RedisServers;
+  /** The stream the apps use, or its partitions. */
+  streams: string[];
+  /** Replicas the API's WAIT asks for (0 on one node); the load confirms its own XADDs the same way. */
+  waitReplicas: number;
   postgres: PrivatePostgres;
   /** A superuser URL of the pipeline's database. */
   databaseUrl: string;
@@ -45,13 +55,15 @@ export interface Pipeline {
   fleet: Fleet;
   deadLetterWorker: ManagedApp;
   /** Waits out Redis outages (the nemesis and the checker). */
-  commands: Redis;
+  commands: Redis | Cluster;
   /** Fails fast when Redis is down (the load's XADDs). */
-  feeder: Redis;
+  feeder: Redis | Cluster;
   /** The dead-letter queue, for the drain and the checker. */
   queue: Queue;
   /** Stops the apps (SIGTERM) and closes the clients; the servers are the caller's to destroy. */
   stop(): Promise<void>;
+  /** Kills the servers and removes their files. */
+  destroyServers(): Promise<void>;
 }
 
 /**
@@ -59,19 +71,19 @@ export interface Pipeline {
  * runs them), with the consumer's timings shortened so that claims, trims and gone-consumer removal happen within a run.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const redis = await startPrivateRedis({ appendOnly: true });
+  const redis = await startRedisServers(options.redis ?? 'single');
   let postgres: PrivatePostgres | undefined;
   try {
     postgres = await startPrivatePostgres();
     return await startApps(options, redis, postgres);
   } catch (err) {
     postgres?.destroy();
-    await redis.destroy();
+    await destroyRedisServers(redis);
     throw err;
   }
 }
 
-async function startApps(options: PipelineOptions, redis: PrivateRedis, postgres: PrivatePostgres): Promise<Pipeline> {
+async function startApps(options: PipelineOptions, redis: RedisServers, postgres: PrivatePostgres): Promise<Pipeline> {
   const databaseUrl = postgres.url.replace(/\/postgres$/, `/${DATABASE}`);
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
@@ -84,14 +96,19 @@ async function startApps(options: PipelineOptions, redis: PrivateRedis, postgres
   const port = await freePort();
   const common = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redis.url,
+    ...appRedisEnv(redis),
     STREAM_KEY: STREAM,
     DEAD_LETTER_QUEUE: QUEUE,
     LOG_LEVEL: 'info',
   };
   const app = (label: string, dir: string, env: Record<string, string>) =>
     new ManagedApp({ label, script: appMain(dir), env: { ...common, ...env }, ...options });
-  const api = app('ingest-api', 'ingest-api', { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const api = app('ingest-api', 'ingest-api', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...apiRedisEnv(redis),
+  });
   const deadLetterWorker = app('dead-letter-worker', 'dead-letter-worker', {
     DEAD_LETTER_ATTEMPTS: '3',
     ARCHIVE_RECONCILE_MS: '5000',
@@ -125,16 +142,20 @@ async function startApps(options: PipelineOptions, redis: PrivateRedis, postgres
     throw err;
   }
 
-  const commands = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const feeder = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000 });
-  const queueConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  // Outages are the point of the run; the clients reconnect by themselves.
-  for (const client of [commands, feeder, queueConnection]) client.on('error', () => {});
-  const queue = new Queue(QUEUE, { connection: queueConnection });
+  const commands = harnessClient(redis, 'patient');
+  const feeder = harnessClient(redis, 'fast');
+  const queueConnection = harnessClient(redis, 'patient');
+  const cluster = redis.mode === 'cluster';
+  const queue = new Queue(QUEUE, {
+    connection: queueConnection,
+    ...(cluster ? { prefix: CLUSTER_SETTINGS.bullmqPrefix } : {}),
+  });
   queue.on('error', () => {});
 
   return {
     redis,
+    streams: partitionStreams(STREAM, cluster ? CLUSTER_SETTINGS.partitions : 1),
+    waitReplicas: cluster ? CLUSTER_SETTINGS.waitReplicas : 0,
     postgres,
     databaseUrl,
     apiUrl,
@@ -149,6 +170,7 @@ async function startApps(options: PipelineOptions, redis: PrivateRedis, postgres
       await queue.close().catch(() => undefined);
       for (const client of [commands, feeder, queueConnection]) client.disconnect();
     },
+    destroyServers: () => destroyRedisServers(redis),
   };
 }
 

@@ -1,17 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compareArchive, waitArchived } from './archive-check.js';
 import { checkLedger, type CheckResult } from './checker.js';
-import { UNAVAILABLE_FAULTS, type FaultKind } from './fault-kinds.js';
+import { unavailableFaults, type FaultKind } from './fault-kinds.js';
 import { Ledger } from './ledger.js';
 import { Load } from './load.js';
 import { Nemesis, type TimelineEntry } from './nemesis.js';
 import { listDeadLetters, readRows, waitDrained, type DeadLetterJob, type PipelineState } from './pipeline-state.js';
-import { GROUP, STREAM, startPipeline, type Pipeline } from './pipeline.js';
+import { GROUP, startPipeline, type Pipeline } from './pipeline.js';
 import { Random } from './random.js';
+import type { RedisMode } from './redis-servers.js';
 import { planSchedule, type PlannedFault } from './schedule.js';
 import { reportOf } from './summary.js';
+import { checkArchive, violationsOf } from './verdict.js';
 
 /** What a chaos run does. */
 export interface ChaosOptions {
@@ -22,6 +23,8 @@ export interface ChaosOptions {
   rate: number;
   /** The fault kinds to draw from. */
   faults: readonly FaultKind[];
+  /** One Redis node, or a cluster of three primaries with a replica each. @defaultValue 'single' */
+  redis?: RedisMode;
   /** A fixed schedule instead of the seeded one (a finding replayed exactly, tests that put two faults together). */
   plan?: readonly PlannedFault[];
   /** The file `plan` came from, for the replay command. */
@@ -55,7 +58,6 @@ export interface ChaosResult {
 }
 
 const DRAIN_TIMEOUT_MS = 120_000;
-const ARCHIVE_TIMEOUT_MS = 30_000;
 
 /** Runs the pipeline under load and the nemesis, drains it, checks it, and tears it down. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -64,9 +66,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-${options.seed}-`));
   const problems: string[] = [];
   const notes: string[] = [];
-  say(`seed ${options.seed}: starting private Redis and Postgres and the built apps (logs in ${logDir})`);
+  const redis = options.redis ?? 'single';
+  say(`seed ${options.seed}: starting a private Redis (${redis}), Postgres and the built apps (logs in ${logDir})`);
   const pipeline = await startPipeline({
     logDir,
+    redis,
     onProblem: (problem, severity) => {
       (severity === 'note' ? notes : problems).push(problem);
       say(`${severity ?? 'problem'}: ${problem}`);
@@ -75,14 +79,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   });
   let result: ChaosResult | undefined;
   try {
-    result = await exercise(pipeline, options, problems, logDir, say);
-    result.notes = notes;
+    result = await exercise(pipeline, options, { problems, notes }, logDir, say);
     return result;
   } finally {
     say('stopping the apps and the servers');
     await pipeline.stop();
     pipeline.postgres.destroy();
-    await pipeline.redis.destroy();
+    await pipeline.destroyServers();
     if (result) {
       result.totalMs = Date.now() - runStarted;
       // Shutdown problems found while stopping count too.
@@ -98,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 async function exercise(
   pipeline: Pipeline,
   options: ChaosOptions,
-  problems: string[],
+  { problems, notes }: { problems: string[]; notes: string[] },
   logDir: string,
   say: (line: string) => void,
 ): Promise<ChaosResult> {
@@ -108,14 +111,16 @@ async function exercise(
   const load = new Load({
     apiUrl: pipeline.apiUrl,
     redis: pipeline.feeder,
-    stream: STREAM,
+    streams: pipeline.streams,
+    waitReplicas: pipeline.waitReplicas,
     rate: options.rate,
     rng: Random.derive(options.seed, 'load'),
     ledger,
     clock,
   });
   const checkpoints: DeadLetterJob[][] = [];
-  const plan = options.plan ?? planSchedule(options.seed, options.durationMs, options.faults);
+  const redis = options.redis ?? 'single';
+  const plan = options.plan ?? planSchedule(options.seed, options.durationMs, options.faults, redis);
   const nemesis = new Nemesis(plan, { pipeline, load, checkpoints }, clock);
   say(`load at ~${options.rate} events/s for ${options.durationMs / 1000} s, ${plan.length} faults planned`);
   load.start();
@@ -130,27 +135,29 @@ async function exercise(
   pipeline.fleet.ensureOne();
   pipeline.deadLetterWorker.start();
   say('draining');
-  const drained = await waitDrained(pipeline.commands, pipeline.queue, STREAM, GROUP, DRAIN_TIMEOUT_MS);
+  const drained = await waitDrained(pipeline.commands, pipeline.queue, pipeline.streams, GROUP, DRAIN_TIMEOUT_MS);
   const jobs = uniqueJobs([...checkpoints.flat(), ...(await listDeadLetters(pipeline.queue))]);
   const rows = await readRows(pipeline.databaseUrl);
-  const archive = await archiveAgreement(pipeline.databaseUrl, jobs, say);
-  const check = checkLedger(ledger, rows, jobs);
+  const archive = await checkArchive(pipeline.databaseUrl, jobs, redis, say);
+  notes.push(...archive.notes);
+  const check = checkLedger(ledger, rows, [...jobs, ...archive.archivedOnly]);
   say(`checked ${ledger.events.size} events against ${rows.length} rows and ${jobs.length} dead letters`);
 
   const injected = new Map<FaultKind, number>();
   for (const entry of nemesis.timeline)
     if (entry.outcome === 'injected') injected.set(entry.kind, (injected.get(entry.kind) ?? 0) + 1);
-  const violations = violationsOf(check, drained, problems, archive);
+  const violations = violationsOf(check, drained, problems, archive.problems);
   const harnessErrors = nemesis.timeline
     .filter((entry) => entry.outcome === 'failed')
     .map((entry) => `fault #${entry.n} ${entry.kind} failed: ${entry.detail ?? ''}`);
-  const missing = options.faults.filter((kind) => !injected.has(kind) && UNAVAILABLE_FAULTS[kind] === undefined);
+  const unavailable = unavailableFaults(redis);
+  const missing = options.faults.filter((kind) => !injected.has(kind) && unavailable[kind] === undefined);
   if (missing.length > 0) harnessErrors.push(`never injected: ${missing.join(', ')}`);
   return {
     options,
     valid: violations.length === 0,
     violations,
-    notes: [],
+    notes,
     harnessErrors,
     check,
     timeline: nemesis.timeline,
@@ -162,37 +169,6 @@ async function exercise(
     logDir,
     logsKept: true,
   };
-}
-
-function violationsOf(check: CheckResult, drained: PipelineState, problems: string[], archive: string[]): string[] {
-  const { lost, unexpected, duplicated, deadLetteredGood } = check.counts;
-  const violations: string[] = [];
-  if (lost > 0) violations.push(`${lost} accepted events lost`);
-  if (unexpected > 0) violations.push(`${unexpected} unexpected rows or dead letters`);
-  if (duplicated > 0) violations.push(`${duplicated} events stored or dead-lettered more than once`);
-  if (deadLetteredGood > 0) violations.push(`${deadLetteredGood} good events dead-lettered`);
-  if (!drained.groupExists) violations.push('the consumer group is missing after the drain');
-  if (drained.pending > 0 || drained.undelivered > 0)
-    violations.push(`not drained: pending ${drained.pending}, undelivered ${drained.undelivered}`);
-  if (drained.deadLettersBusy > 0) violations.push(`${drained.deadLettersBusy} dead letters still in the works`);
-  return [...violations, ...problems, ...archive];
-}
-
-/** The archive's disagreements with the queue and the checkpoints, once it has had time to catch up. */
-async function archiveAgreement(
-  url: string,
-  jobs: readonly DeadLetterJob[],
-  say: (line: string) => void,
-): Promise<string[]> {
-  let { unarchived, orphaned } = await compareArchive(url, jobs);
-  if (unarchived.length > 0) {
-    say(`waiting for the dead-letter archive to catch up (${unarchived.length} dead letters without a row)`);
-    ({ unarchived, orphaned } = await waitArchived(url, jobs, ARCHIVE_TIMEOUT_MS));
-  }
-  const problems: string[] = [];
-  if (unarchived.length > 0) problems.push(`${unarchived.length} dead letters not archived, e.g. ${unarchived[0]}`);
-  if (orphaned.length > 0) problems.push(`${orphaned.length} archive rows without a dead letter, e.g. ${orphaned[0]}`);
-  return problems;
 }
 
 function uniqueJobs(jobs: DeadLetterJob[]): DeadLetterJob[] {

@@ -1,5 +1,6 @@
-import { UNAVAILABLE_FAULTS, type FaultKind } from './fault-kinds.js';
+import { unavailableFaults, type FaultKind } from './fault-kinds.js';
 import { Random } from './random.js';
+import type { RedisMode } from './redis-servers.js';
 
 /** One fault of the schedule: what, when (ms after the load starts), for how long, and a draw for choosing a target. */
 export interface PlannedFault {
@@ -27,7 +28,8 @@ const HOLD_MS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   'postgres-read-only': [2000, 15_000],
   // Longer than the consumer's DB_STATEMENT_TIMEOUT_MS (2 s in a chaos run), so statements are cancelled.
   'postgres-lock': [3000, 12_000],
-  'cluster-primary-kill': [0, 0],
+  // After the replica has been promoted: the promoted primary has no replica of its own meanwhile.
+  'cluster-primary-kill': [1000, 10_000],
 };
 
 /** About one fault start every this many ms in a long run: shorter than most holds, so faults overlap. */
@@ -39,10 +41,17 @@ const FULL_SCALE_MS = 600_000;
  * Faults come in rounds, each round every kind once in a shuffled order, so every kind is injected at least once even
  * in a short run; starts are spread over the load window (after a warm-up, before a tail) with jitter, and holds grow
  * from their shortest in a short run to their full range in a 10-minute one. Faults overlap wherever they do not need
- * the same thing (see the nemesis).
+ * the same thing (see the nemesis). Kinds that cannot run on `redis` are left out, so a single-node schedule does not
+ * change when a cluster-only kind is added.
  */
-export function planSchedule(seed: number, durationMs: number, kinds: readonly FaultKind[]): PlannedFault[] {
-  const available = kinds.filter((kind) => UNAVAILABLE_FAULTS[kind] === undefined);
+export function planSchedule(
+  seed: number,
+  durationMs: number,
+  kinds: readonly FaultKind[],
+  redis: RedisMode = 'single',
+): PlannedFault[] {
+  const unavailable = unavailableFaults(redis);
+  const available = kinds.filter((kind) => unavailable[kind] === undefined);
   if (available.length === 0) return [];
   const rng = Random.derive(seed, 'schedule');
   const warmupMs = Math.min(5000, durationMs * 0.1);

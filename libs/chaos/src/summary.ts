@@ -1,4 +1,4 @@
-import { FAULT_KINDS, UNAVAILABLE_FAULTS } from './fault-kinds.js';
+import { FAULT_KINDS, unavailableFaults } from './fault-kinds.js';
 import type { EventKind } from './ledger.js';
 import type { ChaosOptions, ChaosResult } from './run-chaos.js';
 
@@ -11,10 +11,11 @@ function durationArg(ms: number): string {
 
 /** The command that replays a run: same seed, duration, rate and faults, hence the same schedule. */
 export function replayCommand(options: ChaosOptions): string {
+  const redis = options.redis === 'cluster' ? ' --redis cluster' : '';
   if (options.plan)
-    return `npm run chaos -- --plan ${options.planFile ?? '<the plan>'} --duration ${durationArg(options.durationMs)} --rate ${options.rate}`;
+    return `npm run chaos --${redis} --plan ${options.planFile ?? '<the plan>'} --duration ${durationArg(options.durationMs)} --rate ${options.rate}`;
   const faults = options.faults.length === FAULT_KINDS.length ? '' : ` --faults ${options.faults.join(',')}`;
-  return `npm run chaos -- --seed ${options.seed} --duration ${durationArg(options.durationMs)} --rate ${options.rate}${faults}`;
+  return `npm run chaos --${redis} --seed ${options.seed} --duration ${durationArg(options.durationMs)} --rate ${options.rate}${faults}`;
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -27,7 +28,8 @@ export function formatSummary(result: ChaosResult): string {
   const statuses = [...ledger.statuses].map(([status, count]) => `${status} ×${n(count)}`).join(', ');
   const kinds = new Map<EventKind, number>();
   for (const record of ledger.events.values()) kinds.set(record.kind, (kinds.get(record.kind) ?? 0) + 1);
-  lines.push(`Sluice chaos run, seed ${options.seed}`);
+  const redis = options.redis ?? 'single';
+  lines.push(`Sluice chaos run, seed ${options.seed}, Redis ${redis === 'cluster' ? 'Cluster' : 'single node'}`);
   lines.push(
     `  load: ${(result.loadMs / 1000).toFixed(1)} s at ~${options.rate} events/s; ${n(ledger.requests)} requests: ${statuses}`,
   );
@@ -37,7 +39,7 @@ export function formatSummary(result: ChaosResult): string {
   lines.push('', 'Faults injected:');
   for (const kind of FAULT_KINDS) {
     const planned = result.timeline.filter((entry) => entry.kind === kind).length;
-    const skip = UNAVAILABLE_FAULTS[kind];
+    const skip = unavailableFaults(redis)[kind];
     const text =
       skip ??
       (options.faults.includes(kind) ? `${result.injected.get(kind) ?? 0} of ${planned} planned` : 'not selected');
@@ -87,6 +89,7 @@ export function formatSummary(result: ChaosResult): string {
 export function reportOf(result: ChaosResult): unknown {
   return {
     seed: result.options.seed,
+    redis: result.options.redis ?? 'single',
     durationMs: result.options.durationMs,
     rate: result.options.rate,
     valid: result.valid,

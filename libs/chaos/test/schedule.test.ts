@@ -27,7 +27,14 @@ describe('planSchedule', () => {
     expect(replicas.slice(0, 2)).toEqual([3, 2]);
   });
 
-  it('plans nothing for kinds that cannot run yet', () => {
+  it('plans cluster-primary-kill on a cluster only, and leaves single-node schedules as they were', () => {
     expect(planSchedule(1, 60_000, ['cluster-primary-kill'])).toEqual([]);
+    expect(planSchedule(1, 60_000, ['cluster-primary-kill'], 'cluster').map((fault) => fault.kind)).toContain(
+      'cluster-primary-kill',
+    );
+    const single = FAULT_KINDS.filter((kind) => kind !== 'cluster-primary-kill');
+    expect(planSchedule(42, 600_000, FAULT_KINDS)).toEqual(planSchedule(42, 600_000, single, 'cluster'));
+    const kinds = new Set(planSchedule(7, 45_000, FAULT_KINDS, 'cluster').map((fault) => fault.kind));
+    expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort());
   });
 });

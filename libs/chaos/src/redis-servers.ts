@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startPrivateCluster, startPrivateRedis, type PrivateCluster, type PrivateRedis } from '@sluice/test-support';
 import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import { waitReplicated } from './cluster-health.js';
 import { sleep } from './faults/fault.js';
 
 /** Which Redis a run uses: one node, or a cluster of three primaries with a replica each. */
@@ -94,7 +95,8 @@ function addresses(cluster: PrivateCluster): Array<{ host: string; port: number 
 /**
  * kill -9 of all of Redis, and a restart after `holdMs`: from the AOF (`appendfsync always`: every write answered is
  * on disk), or `empty` (the AOF removed; a cluster keeps its membership and slots, not its data). On a cluster every
- * node goes and comes back at once, so no replica is promoted; it resolves once every slot is served again.
+ * node goes and comes back at once, so no replica is promoted; it resolves once every slot is served again and every
+ * primary has its replica in sync.
  */
 export async function restartAllRedis(servers: RedisServers, holdMs: number, empty: boolean): Promise<void> {
   if (servers.mode === 'single') {
@@ -108,5 +110,5 @@ export async function restartAllRedis(servers: RedisServers, holdMs: number, emp
   await Promise.all(cluster.nodes.map((node) => cluster.kill(node)));
   await sleep(holdMs);
   await Promise.all(cluster.nodes.map((node) => cluster.restart(node, { empty })));
-  await cluster.waitHealthy();
+  await waitReplicated(cluster);
 }

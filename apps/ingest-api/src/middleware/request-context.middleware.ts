@@ -57,8 +57,7 @@ export function requestContextMiddleware(options: RequestContextOptions): Middle
         durationMs: Math.round(durationMs * 100) / 100,
       };
       // An outage (503) is logged without a stack: during one, every request fails the same way.
-      if (status === 503)
-        logger.warn({ ...line, code: failure?.code, ...reasonOf(failure?.err) }, 'request failed');
+      if (status === 503) logger.warn({ ...line, code: failure?.code, ...reasonOf(failure?.err) }, 'request failed');
       else if (status >= 500) logger.error({ ...line, code: failure?.code, err: failure?.err }, 'request failed');
       else if (failure) logger.info({ ...line, code: failure.code }, 'request refused');
       else if (PROBES.has(ctx.path)) logger.debug(line, 'request');

@@ -11,9 +11,6 @@ export interface FedEntry {
 
 const WAIT_TIMEOUT_MS = 1000;
 
-// A Cluster client without an offline queue refuses a command while it has no slots map, before sending anything.
-const CLUSTER_NOT_READY = "Cluster isn't ready";
-
 /**
  * XADDs raw `fields` to `stream`, as a producer that bypasses the API would. With `waitReplicas`, a WAIT rides in the
  * same pipeline (so it reaches the node that took the write) and the entry counts as accepted only once that many
@@ -43,7 +40,8 @@ export async function feedEntry(
     if (waitErr || Number(confirmed) < waitReplicas) return { answer: 'unknown', status: 'xadd unconfirmed', ...id };
     return { answer: 'accepted', status: 'xadd ok', ...id };
   } catch (err) {
-    const unsent = isUnsentError(err) || (err instanceof Error && err.message.includes(CLUSTER_NOT_READY));
-    return unsent ? { answer: 'refused', status: 'xadd refused' } : { answer: 'unknown', status: 'xadd no answer' };
+    return isUnsentError(err)
+      ? { answer: 'refused', status: 'xadd refused' }
+      : { answer: 'unknown', status: 'xadd no answer' };
   }
 }

@@ -23,6 +23,10 @@ const UNAVAILABLE_MESSAGES = [
   // The connection dropped with the command in flight: it may or may not have run; the caller's retry is idempotent.
   'Command aborted due to connection close',
   "Stream isn't writeable and enableOfflineQueue options is false",
+  // The Cluster client's form of the same refusal, while it has no slot map (every node was lost, it reconnects).
+  "Cluster isn't ready and enableOfflineQueue options is false",
+  // A Cluster client that could not route the command within its redirections (a failover, a cluster down).
+  'Too many Cluster redirections',
   'Command timed out',
   'Reached the max retries per request limit',
   'connect ETIMEDOUT',
@@ -64,7 +68,12 @@ export function isRedisUnavailableError(err: unknown): boolean {
 
 /** Socket codes of a connection that never opened, and messages of a command ioredis refused to send. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
-const NOT_SENT_MESSAGES = ["Stream isn't writeable", 'connect ETIMEDOUT', 'Failed to refresh slots cache'];
+const NOT_SENT_MESSAGES = [
+  "Stream isn't writeable",
+  "Cluster isn't ready",
+  'connect ETIMEDOUT',
+  'Failed to refresh slots cache',
+];
 
 /**
  * True when an outage error proves the command was never applied: ioredis refused to send it (no connection and no

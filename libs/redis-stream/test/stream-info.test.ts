@@ -101,6 +101,8 @@ describe('error classification', () => {
       'Command timed out',
       'Connection is closed.',
       "Stream isn't writeable and enableOfflineQueue options is false",
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down',
     ]) {
       expect(isRedisUnavailableError(replyError(message)), message).toBe(true);
     }

@@ -1,7 +1,13 @@
 import { startPrivateCluster, waitFor, type PrivateCluster } from '@sluice/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisClient, publishEvents, type RedisClient } from '../src/index.js';
+import {
+  createRedisClient,
+  isUnsentError,
+  publishEvents,
+  StreamUnavailableError,
+  type RedisClient,
+} from '../src/index.js';
 
 /** The replica of `primary` (INFO replication), `127.0.0.1:port`, once it is online. */
 async function replicaOf(primary: string): Promise<string | undefined> {
@@ -17,7 +23,7 @@ async function replicaOf(primary: string): Promise<string | undefined> {
 // A publish with WAIT goes as one pipeline (the write, then WAIT). After a failover a client's slot map still names the
 // old primary, which answers the write with MOVED; ioredis follows a MOVED in a pipeline only when every other command
 // in it is read-only, which WAIT is not, so the map stays stale until something refreshes it.
-describe('publishEvents with WAIT on a cluster after a failover', () => {
+describe('publishEvents on a cluster', () => {
   let cluster: PrivateCluster;
   let client: RedisClient;
 
@@ -58,4 +64,22 @@ describe('publishEvents with WAIT on a cluster after a failover', () => {
     expect(ids).toHaveLength(2);
     expect(await publishEvents(client, stream, [{ event }], { waitReplicas: 1 })).toHaveLength(1);
   }, 60_000);
+
+  it('answers a whole-cluster outage as unavailable and unsent, not as an unexpected error', async () => {
+    const stream = 'outage-test:{p}';
+    const event = { event_id: 'e1', event_type: 't' };
+    await publishEvents(client, stream, [{ event }]);
+    await Promise.all(cluster.nodes.map((node) => cluster.kill(node)));
+    // Without an offline queue, ioredis refuses commands ("Cluster isn't ready") once it has noticed and reconnects.
+    const errors: unknown[] = [];
+    await waitFor(
+      async () => {
+        errors.push(await publishEvents(client, stream, [{ event }]).catch((e: unknown) => e));
+        return errors.some((e) => e instanceof Error && /isn't ready/.test(e.message));
+      },
+      { what: "a publish refused with Cluster isn't ready", timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const notReady = errors.filter((e) => e instanceof Error && /isn't ready/.test(e.message));
+    expect(notReady.every((e) => e instanceof StreamUnavailableError && isUnsentError(e))).toBe(true);
+  }, 30_000);
 });

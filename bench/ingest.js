@@ -48,6 +48,8 @@ export async function startServer(ctx, kind, { stream, env = {}, nodeArgs = [] }
             PORT: String(port),
             HOST: '127.0.0.1',
             STREAM_KEY: stream,
+            // The board's queue too, so that no key outside the run's prefix is left behind.
+            DEAD_LETTER_QUEUE: ctx.name('dlq'),
             LOG_LEVEL: 'info',
             ...env,
           },

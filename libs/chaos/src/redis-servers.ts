@@ -45,6 +45,11 @@ export async function destroyRedisServers(servers: RedisServers): Promise<void> 
   else await servers.cluster.destroy();
 }
 
+/** Where the servers listen, for the progress line. */
+export function redisAddresses(servers: RedisServers): string {
+  return servers.mode === 'single' ? new URL(servers.server.url).host : servers.cluster.nodes.join(',');
+}
+
 /** The Redis settings of every app. */
 export function appRedisEnv(servers: RedisServers): Record<string, string> {
   if (servers.mode === 'single') return { REDIS_URL: servers.server.url };

@@ -9,7 +9,7 @@ import { Nemesis, type TimelineEntry } from './nemesis.js';
 import { listDeadLetters, readRows, waitDrained, type DeadLetterJob, type PipelineState } from './pipeline-state.js';
 import { GROUP, startPipeline, type Pipeline } from './pipeline.js';
 import { Random } from './random.js';
-import type { RedisMode } from './redis-servers.js';
+import { redisAddresses, type RedisMode } from './redis-servers.js';
 import { planSchedule, type PlannedFault } from './schedule.js';
 import { reportOf } from './summary.js';
 import { checkArchive, violationsOf } from './verdict.js';
@@ -77,15 +77,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     },
     ...(options.consumerEnv ? { consumerEnv: options.consumerEnv } : {}),
   });
+  say(
+    `Redis on ${redisAddresses(pipeline.redis)}, Postgres on ${new URL(pipeline.postgres.url).host}, the API on ${pipeline.apiUrl}`,
+  );
+  let tornDown: Promise<void> | undefined;
+  const tearDown = () =>
+    (tornDown ??= (async () => {
+      say('stopping the apps and the servers');
+      await pipeline.stop();
+      pipeline.postgres.destroy();
+      await pipeline.destroyServers();
+    })());
+  // Ctrl-C or a SIGTERM mid-run still tears everything down: Postgres runs detached and would outlive the run.
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: the run is abandoned`);
+    void tearDown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let result: ChaosResult | undefined;
   try {
     result = await exercise(pipeline, options, { problems, notes }, logDir, say);
     return result;
   } finally {
-    say('stopping the apps and the servers');
-    await pipeline.stop();
-    pipeline.postgres.destroy();
-    await pipeline.destroyServers();
+    await tearDown();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (result) {
       result.totalMs = Date.now() - runStarted;
       // Shutdown problems found while stopping count too.

@@ -28,6 +28,20 @@ describe('the built consumer (node dist/main.js)', () => {
   const apps: SpawnedApp[] = [];
   const cleanups: Array<() => Promise<unknown>> = [];
 
+  /** A consumer on `redisUrl` with the names `n` (and `extra` settings), stopped after the test. */
+  const startConsumer = (redisUrl: string, n: ReturnType<typeof uniqueNames>, extra: Record<string, string> = {}) => {
+    const app = spawnConsumer({
+      DATABASE_URL: testDb.url,
+      REDIS_URL: redisUrl,
+      STREAM_KEY: n.stream,
+      CONSUMER_GROUP: n.group,
+      DEAD_LETTER_QUEUE: n.queueName,
+      ...extra,
+    });
+    apps.push(app);
+    return app;
+  };
+
   beforeAll(async () => {
     testDb = await createTestDatabase();
     db = await migratedDb(testDb.url);
@@ -50,17 +64,11 @@ describe('the built consumer (node dist/main.js)', () => {
     const dlq = openQueue(testRedisUrl(), n.queueName);
     cleanups.push(() => redis.del(n.stream), dlq.cleanup);
     const metricsPort = await freePort();
-    const app = spawnConsumer({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: testRedisUrl(),
-      STREAM_KEY: n.stream,
-      CONSUMER_GROUP: n.group,
+    const app = startConsumer(testRedisUrl(), n, {
       CONSUMER_NAME: 'main-test',
-      DEAD_LETTER_QUEUE: n.queueName,
       METRICS_PORT: String(metricsPort),
       STATS_INTERVAL_MS: '300',
     });
-    apps.push(app);
     await waitFor(() => app.output().includes('Event consumer started'), {
       what: 'the start-up line',
       timeoutMs: 15_000,
@@ -126,14 +134,7 @@ describe('the built consumer (node dist/main.js)', () => {
     await server.stop();
     cleanups.push(() => server.destroy());
     const n = uniqueNames('main-late-redis');
-    const app = spawnConsumer({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: server.url,
-      STREAM_KEY: n.stream,
-      CONSUMER_GROUP: n.group,
-      DEAD_LETTER_QUEUE: n.queueName,
-    });
-    apps.push(app);
+    const app = startConsumer(server.url, n);
     await waitFor(() => app.output().includes('redis reconnecting'), { what: 'the refused connection noticed' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await server.start();
@@ -158,14 +159,7 @@ describe('the built consumer (node dist/main.js)', () => {
     const server = await startPrivateRedis({ password: 's3cret-pw' });
     cleanups.push(() => server.destroy());
     const n = uniqueNames('main-down');
-    const app = spawnConsumer({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: server.url,
-      STREAM_KEY: n.stream,
-      CONSUMER_GROUP: n.group,
-      DEAD_LETTER_QUEUE: n.queueName,
-    });
-    apps.push(app);
+    const app = startConsumer(server.url, n);
     await waitFor(() => app.output().includes('Event consumer started'), {
       what: 'the start-up line',
       timeoutMs: 15_000,
